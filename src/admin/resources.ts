@@ -1,0 +1,148 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
+import { resourceInputSchema } from "../config.ts";
+import type { Deps } from "../deps.ts";
+import { parseArn } from "../domain/arn.ts";
+import { type ResourceInput, resolveResourceInput } from "../domain/inventory.ts";
+import type { ResourceRecord } from "../domain/resource.ts";
+import { DomainError } from "../errors.ts";
+import type { ResourceKey } from "../store/store.ts";
+
+/** The largest bulk call: well above the 10,000 the contract promises, inside the admin body limit. */
+export const MAX_BULK = 100_000;
+export const ADMIN_BODY_LIMIT = 64 * 1024 * 1024;
+
+const bulkBody = z.strictObject({
+  resources: z.array(resourceInputSchema).min(1).max(MAX_BULK),
+});
+
+const listQuery = z.strictObject({
+  accountId: z.string().optional(),
+  cloud: z.enum(["aws", "alibaba"]).optional(),
+  region: z.string().optional(),
+  service: z.string().optional(),
+  resourceType: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  nextToken: z.string().optional(),
+});
+
+export function adminError(reply: FastifyReply, status: number, code: string, message: string) {
+  return reply.code(status).send({ error: { code, message } });
+}
+
+function zodMessage(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 20)
+    .map(
+      (i) =>
+        `${
+          i.path
+            .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+            .join("")
+            .replace(/^\./, "") || "body"
+        }: ${i.message}`,
+    )
+    .join("; ");
+}
+
+export function toView(r: ResourceRecord) {
+  return {
+    arn: r.name,
+    cloud: r.cloud,
+    accountId: r.accountId,
+    region: r.region,
+    service: r.service,
+    resourceType: r.resourceType,
+    resourceId: r.resourceId,
+    resourceGroupId: r.resourceGroupId,
+    state: r.state,
+  };
+}
+
+export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
+  const accounts = new Map(deps.config.accounts.map((a) => [a.id, a.cloud]));
+
+  /** All or nothing: every entry is resolved before anything is written. */
+  function resolveAll(inputs: ResourceInput[]): { records: ResourceRecord[]; problems: string[] } {
+    const records: ResourceRecord[] = [];
+    const problems: string[] = [];
+    inputs.forEach((input, i) => {
+      try {
+        const record = resolveResourceInput(input);
+        const cloud = accounts.get(record.accountId);
+        if (cloud === undefined)
+          throw new DomainError("InvalidParameter", `account ${record.accountId} is not configured`);
+        if (cloud !== record.cloud) {
+          throw new DomainError("InvalidParameter", `account ${record.accountId} is an ${cloud} account`);
+        }
+        records.push(record);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        if (problems.length < 20) problems.push(`resources[${i}]: ${err.message}`);
+      }
+    });
+    return { records, problems };
+  }
+
+  app.post("/admin/v1/resources", { bodyLimit: ADMIN_BODY_LIMIT }, async (request, reply) => {
+    const body = bulkBody.safeParse(request.body);
+    if (!body.success) return adminError(reply, 400, "InvalidRequest", zodMessage(body.error));
+    const { records, problems } = resolveAll(body.data.resources);
+    if (problems.length > 0) return adminError(reply, 400, "InvalidResource", problems.join("; "));
+    const result = await deps.store.upsertResources(records);
+    return reply.code(200).send(result);
+  });
+
+  app.delete("/admin/v1/resources", { bodyLimit: ADMIN_BODY_LIMIT }, async (request, reply) => {
+    const body = bulkBody.safeParse(request.body);
+    if (!body.success) return adminError(reply, 400, "InvalidRequest", zodMessage(body.error));
+    const keys: ResourceKey[] = [];
+    const problems: string[] = [];
+    body.data.resources.forEach((input, i) => {
+      // Deleting needs only the account and the name; a region-less ARN needs no region beside it.
+      if (input.arn !== undefined) {
+        const parsed = parseArn(input.arn);
+        const accountId = parsed.ok ? parsed.value.accountId || input.accountId : undefined;
+        if (!parsed.ok) problems.push(`resources[${i}]: arn ${input.arn} ${parsed.reason}`);
+        else if (!accountId)
+          problems.push(`resources[${i}]: arn ${input.arn} names no account: give "accountId"`);
+        else keys.push({ accountId, name: input.arn });
+        return;
+      }
+      try {
+        const r = resolveResourceInput(input);
+        keys.push({ accountId: r.accountId, name: r.name });
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        problems.push(`resources[${i}]: ${err.message}`);
+      }
+    });
+    if (problems.length > 0)
+      return adminError(reply, 400, "InvalidResource", problems.slice(0, 20).join("; "));
+    const deleted = await deps.store.deleteResources(keys);
+    return reply.code(200).send({ deleted });
+  });
+
+  app.get("/admin/v1/resources", async (request, reply) => {
+    const query = listQuery.safeParse(request.query);
+    if (!query.success) return adminError(reply, 400, "InvalidRequest", zodMessage(query.error));
+    const { nextToken, limit, ...filters } = query.data;
+    const binding = { accountId: "admin", region: "", query: JSON.stringify(filters) };
+    let cursor: string | undefined;
+    try {
+      cursor = nextToken ? deps.tokens.open(nextToken, binding) : undefined;
+    } catch {
+      return adminError(
+        reply,
+        400,
+        "InvalidNextToken",
+        "nextToken is invalid or was issued for other filters",
+      );
+    }
+    const page = await deps.store.listInventory({ ...filters, limit, cursor });
+    return reply.code(200).send({
+      resources: page.items.map(toView),
+      nextToken: page.cursor === undefined ? null : deps.tokens.issue(binding, page.cursor),
+    });
+  });
+}

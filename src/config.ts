@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { cloudOfAccount } from "./domain/inventory.ts";
+
+const accessKey = z.strictObject({
+  accessKeyId: z.string().min(1).max(128),
+  secret: z.string().min(1),
+});
+
+const account = z
+  .strictObject({
+    id: z.string(),
+    cloud: z.enum(["aws", "alibaba"]),
+    name: z.string().optional(),
+    management: z.boolean().optional(),
+    accessKeys: z.array(accessKey).default([]),
+  })
+  .superRefine((a, ctx) => {
+    if (cloudOfAccount(a.id) !== a.cloud) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["id"],
+        message:
+          a.cloud === "aws"
+            ? "an AWS account id is 12 digits"
+            : "an Alibaba Cloud account id (UID) is 16 digits",
+      });
+    }
+  });
+
+export const resourceInputSchema = z.strictObject({
+  arn: z.string().min(1).optional(),
+  cloud: z.enum(["aws", "alibaba"]).optional(),
+  accountId: z.string().optional(),
+  region: z.string().min(1).optional(),
+  partition: z.string().optional(),
+  service: z.string().min(1).optional(),
+  resourceType: z.string().optional(),
+  resourceId: z.string().min(1).optional(),
+  resourceGroupId: z.string().min(1).optional(),
+  state: z.string().min(1).optional(),
+});
+
+const organization = z.strictObject({
+  id: z.string().regex(/^o-[a-z0-9]{10,32}$/, "an organization id looks like o-exampleorgid"),
+  root: z.string().regex(/^r-[0-9a-z]{4,32}$/, "a root id looks like r-ab12"),
+  units: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^ou-[0-9a-z-]{1,64}$/, "an organizational unit id starts with ou-"),
+        name: z.string().optional(),
+        parent: z.string(),
+        accounts: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+  accounts: z.array(z.string()).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    inventory: z.enum(["open", "strict"]).default("open"),
+    adminToken: z.string().min(8, "the admin token must be at least 8 characters").optional(),
+    accounts: z.array(account).default([]),
+    organization: organization.optional(),
+    resources: z.array(resourceInputSchema).default([]),
+    paginationSecret: z.string().min(16, "the pagination secret must be at least 16 characters").optional(),
+  })
+  .superRefine((c, ctx) => {
+    const seenAccounts = new Set<string>();
+    const seenKeys = new Map<string, string>();
+    c.accounts.forEach((a, i) => {
+      if (seenAccounts.has(a.id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["accounts", i, "id"],
+          message: `account ${a.id} is listed twice`,
+        });
+      }
+      seenAccounts.add(a.id);
+      a.accessKeys.forEach((k, j) => {
+        const id = `${a.cloud}:${k.accessKeyId}`;
+        if (seenKeys.has(id)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["accounts", i, "accessKeys", j, "accessKeyId"],
+            message: `access key ${k.accessKeyId} is already given to account ${seenKeys.get(id)}`,
+          });
+        }
+        seenKeys.set(id, a.id);
+      });
+    });
+    if (c.organization) {
+      const nodes = new Set([c.organization.root, ...c.organization.units.map((u) => u.id)]);
+      c.organization.units.forEach((u, i) => {
+        if (!nodes.has(u.parent)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["organization", "units", i, "parent"],
+            message: `parent ${u.parent} is neither the root nor a unit`,
+          });
+        }
+      });
+    }
+  });
+
+export type TagdConfig = z.infer<typeof configSchema>;
+
+/** With no configuration file: one AWS and one Alibaba account, each with access key test / test. */
+export const DEVELOPMENT_CONFIG: TagdConfig = configSchema.parse({
+  inventory: "open",
+  adminToken: "test-admin-token",
+  accounts: [
+    {
+      id: "000000000000",
+      cloud: "aws",
+      management: true,
+      accessKeys: [{ accessKeyId: "test", secret: "test" }],
+    },
+    { id: "1000000000000000", cloud: "alibaba", accessKeys: [{ accessKeyId: "test", secret: "test" }] },
+  ],
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Validates a configuration object; the message names every bad field by its path. */
+export function parseConfig(raw: unknown, source = "configuration"): TagdConfig {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length
+      ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")
+      : "";
+    const field = path.startsWith(".") ? path.slice(1) : path || "(root)";
+    return `  ${field}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid ${source}:\n${lines.join("\n")}`);
+}
+
+/** Reads a JSON or YAML configuration file (by extension; YAML also parses JSON). */
+export function loadConfigFile(file: string): TagdConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(
+      `configuration file ${file} is not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
+  }
+  return parseConfig(raw, `configuration file ${file}`);
+}

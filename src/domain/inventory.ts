@@ -1,0 +1,97 @@
+import { DomainError } from "../errors.ts";
+import { impliedRegion, parseArn } from "./arn.ts";
+import type { Cloud, ResourceRecord } from "./resource.ts";
+
+export type InventoryMode = "open" | "strict";
+
+/** A resource as the admin API and the configuration file describe it. */
+export interface ResourceInput {
+  arn?: string;
+  cloud?: Cloud;
+  accountId?: string;
+  region?: string;
+  partition?: string;
+  service?: string;
+  resourceType?: string;
+  resourceId?: string;
+  resourceGroupId?: string;
+  state?: string;
+}
+
+const AWS_ACCOUNT = /^\d{12}$/;
+const ALIBABA_ACCOUNT = /^\d{16}$/;
+
+export function cloudOfAccount(accountId: string): Cloud | null {
+  if (AWS_ACCOUNT.test(accountId)) return "aws";
+  if (ALIBABA_ACCOUNT.test(accountId)) return "alibaba";
+  return null;
+}
+
+/**
+ * Turns an inventory entry into a record. An ARN gives every part; `region` and `accountId` beside it
+ * fill in what the ARN leaves out (`arn:aws:s3:::bucket`) and must agree with what it names.
+ * Without an ARN, the parts build the canonical name: an ARN on AWS, an ACS name on Alibaba.
+ */
+export function resolveResourceInput(input: ResourceInput): ResourceRecord {
+  const bad = (message: string) => new DomainError("InvalidParameter", message);
+  if (input.arn !== undefined) {
+    const parsed = parseArn(input.arn);
+    if (!parsed.ok) throw bad(`arn ${input.arn} ${parsed.reason}`);
+    const arn = parsed.value;
+    const accountId = arn.accountId || input.accountId;
+    const region = impliedRegion(arn) ?? input.region;
+    if (!accountId) throw bad(`arn ${input.arn} names no account: give "accountId" beside it`);
+    if (!region) throw bad(`arn ${input.arn} names no region: give "region" beside it`);
+    if (input.accountId !== undefined && input.accountId !== accountId) {
+      throw bad(`accountId ${input.accountId} does not match the account in ${input.arn}`);
+    }
+    if (input.region !== undefined && input.region !== region) {
+      throw bad(`region ${input.region} does not match the region of ${input.arn}`);
+    }
+    if (cloudOfAccount(accountId) !== "aws")
+      throw bad(`accountId ${accountId} is not a 12-digit AWS account id`);
+    return {
+      cloud: "aws",
+      accountId,
+      region,
+      partition: arn.partition,
+      service: arn.service,
+      resourceType: arn.resourceType,
+      resourceId: arn.resourceId,
+      name: arn.arn,
+      resourceGroupId: input.resourceGroupId ?? null,
+      state: input.state ?? null,
+    };
+  }
+  const { accountId, region, service, resourceId } = input;
+  if (!accountId || !region || !service || !resourceId) {
+    throw bad(
+      'a resource needs "arn", or "cloud", "accountId", "region", "service", "resourceType" and "resourceId"',
+    );
+  }
+  const cloud = input.cloud ?? cloudOfAccount(accountId);
+  if (!cloud || cloudOfAccount(accountId) !== cloud) {
+    throw bad(
+      `accountId ${accountId} is not a valid ${cloud ?? "AWS (12 digits) or Alibaba (16 digits)"} account id`,
+    );
+  }
+  const resourceType = input.resourceType ?? "";
+  const partition = input.partition ?? (cloud === "aws" ? "aws" : "acs");
+  const path = resourceType ? `${resourceType}/${resourceId}` : resourceId;
+  if (cloud === "aws") {
+    const arn = `arn:${partition}:${service}:${region}:${accountId}:${path}`;
+    return resolveResourceInput({ arn, resourceGroupId: input.resourceGroupId, state: input.state });
+  }
+  return {
+    cloud,
+    accountId,
+    region,
+    partition,
+    service,
+    resourceType,
+    resourceId,
+    name: `acs:${service}:${region}:${accountId}:${path}`,
+    resourceGroupId: input.resourceGroupId ?? null,
+    state: input.state ?? null,
+  };
+}

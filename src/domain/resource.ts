@@ -1,0 +1,25 @@
+export type Cloud = "aws" | "alibaba";
+
+/** A resource as the inventory knows it. `name` is its canonical name: the ARN, or the ACS name. */
+export interface ResourceRecord {
+  cloud: Cloud;
+  accountId: string;
+  region: string;
+  partition: string;
+  service: string;
+  resourceType: string;
+  resourceId: string;
+  name: string;
+  resourceGroupId: string | null;
+  state: string | null;
+}
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** A resource with its tags, as the listing queries return it. */
+export interface TaggedResource extends ResourceRecord {
+  tags: Tag[];
+}

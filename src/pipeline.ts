@@ -1,0 +1,151 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { KeyRing } from "./auth/identity.ts";
+import { type SigningKeyCache, SigV4Error, type SigV4Request, verifySigV4 } from "./auth/sigv4.ts";
+import type { Deps } from "./deps.ts";
+import { partitionOfRegion } from "./domain/aws-services.ts";
+import { DomainError, ServiceError } from "./errors.ts";
+import {
+  AWS_JSON_PROTOCOL_ERRORS,
+  type AwsJsonService,
+  decodeJsonBody,
+  sendJson,
+  sendJsonError,
+  splitTarget,
+} from "./protocols/aws-json.ts";
+import { StoreUnavailableError } from "./store/errors.ts";
+import { validate } from "./validation.ts";
+
+/** What the request log line reports besides status and duration. */
+export interface RequestFacts {
+  dialect?: string;
+  action?: string;
+  account?: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    facts: RequestFacts;
+  }
+}
+
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** Header names lower-cased, repeats kept in order: what SigV4's canonical headers need. */
+export function rawHeaderMap(rawHeaders: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const list = out.get(name);
+    if (list) list.push(rawHeaders[i + 1] as string);
+    else out.set(name, [rawHeaders[i + 1] as string]);
+  }
+  return out;
+}
+
+export function sigV4Request(request: FastifyRequest): SigV4Request {
+  const url = request.raw.url ?? "/";
+  const q = url.indexOf("?");
+  return {
+    method: request.method,
+    rawPath: q < 0 ? url : url.slice(0, q),
+    rawQuery: q < 0 ? "" : url.slice(q + 1),
+    headers: rawHeaderMap(request.raw.rawHeaders),
+    body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+  };
+}
+
+export class AwsJsonPipeline {
+  private readonly byPrefix: Map<string, AwsJsonService<Deps>>;
+
+  constructor(
+    services: AwsJsonService<Deps>[],
+    private readonly keys: KeyRing,
+    private readonly signingKeys: SigningKeyCache,
+    private readonly deps: Deps,
+  ) {
+    this.byPrefix = new Map(services.map((s) => [s.targetPrefix, s]));
+  }
+
+  /** The ordered stages: route by target → authenticate → decode → validate → dispatch → encode. */
+  async handle(request: FastifyRequest, reply: FastifyReply, target: string): Promise<FastifyReply> {
+    request.facts.dialect = "aws-json";
+    const requestId = request.id;
+    const split = splitTarget(target);
+    const service = split ? this.byPrefix.get(split.prefix) : undefined;
+    const fail = (code: string, message: string, status?: number) =>
+      sendJsonError(
+        reply,
+        requestId,
+        status ?? service?.errors[code] ?? AWS_JSON_PROTOCOL_ERRORS[code] ?? 400,
+        code,
+        message,
+      );
+    if (!split || !service) return fail("UnknownOperationException", `Unknown operation ${target}`);
+    request.facts.action = `${service.name}.${split.operation}`;
+    try {
+      const auth = verifySigV4(
+        sigV4Request(request),
+        (id) => this.keys.find("aws", id)?.secret,
+        this.signingKeys,
+        this.deps.now(),
+      );
+      if (auth.service !== service.signingName) {
+        throw new SigV4Error(
+          "InvalidSignatureException",
+          `Credential should be scoped to correct service: '${service.signingName}'.`,
+        );
+      }
+      if (!REGION_RE.test(auth.region)) {
+        throw new SigV4Error(
+          "InvalidSignatureException",
+          `Credential should be scoped to a valid region, not '${auth.region}'.`,
+        );
+      }
+      const principal = this.keys.find("aws", auth.accessKeyId);
+      if (!principal)
+        throw new SigV4Error(
+          "UnrecognizedClientException",
+          "The security token included in the request is invalid.",
+        );
+      request.facts.account = principal.accountId;
+
+      const action = service.actions[split.operation];
+      if (!action) return fail("UnknownOperationException", `Unknown operation ${target}`);
+      const body = decodeJsonBody(request.body as Buffer);
+      const input = validate(action.input, body, {
+        typeError: (m) => new ServiceError("SerializationException", m),
+        constraintError: (m) => new ServiceError(service.validationErrorCode, m),
+      });
+      const result = await action.handler(
+        {
+          requestId,
+          accountId: principal.accountId,
+          region: auth.region,
+          partition: partitionOfRegion(auth.region),
+          management: principal.management,
+          deps: this.deps,
+        },
+        input,
+      );
+      return sendJson(reply, requestId, result);
+    } catch (err) {
+      if (err instanceof SigV4Error) return fail(err.code, err.message);
+      if (err instanceof StoreUnavailableError) {
+        request.log.warn({ err }, "store unavailable");
+        return fail(
+          service.unavailableErrorCode,
+          "The service is temporarily unavailable. Retry the request.",
+          503,
+        );
+      }
+      const known = err instanceof DomainError ? service.domainError(err) : err;
+      if (known instanceof ServiceError) return fail(known.code, known.message, known.status);
+      request.log.error({ err }, "unexpected failure");
+      return fail(
+        service.internalErrorCode,
+        "The request processing failed because of an unknown error.",
+        500,
+      );
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { registerAdmin } from "./admin/index.ts";
+import { adminError } from "./admin/resources.ts";
+import { KeyRing } from "./auth/identity.ts";
+import { SigningKeyCache } from "./auth/sigv4.ts";
+import { DEVELOPMENT_CONFIG, type TagdConfig } from "./config.ts";
+import type { Deps } from "./deps.ts";
+import { resolveResourceInput } from "./domain/inventory.ts";
+import { TokenSigner } from "./domain/pagination.ts";
+import { AwsJsonPipeline } from "./pipeline.ts";
+import { AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
+import { RequestLog } from "./request-log.ts";
+import { taggingService } from "./services/tagging/index.ts";
+import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
+import type { TagStore } from "./store/store.ts";
+
+export interface ServerOptions {
+  /** The parsed configuration; the development identity when absent. */
+  config?: TagdConfig;
+  dataDir: string;
+  databaseUrl?: string;
+  /** A pino logger configuration, or false for silence (tests). */
+  logger?: FastifyServerOptions["logger"];
+  /** The largest API request body, in bytes. */
+  bodyLimit?: number;
+  now?: () => number;
+}
+
+export interface Tagd {
+  app: FastifyInstance;
+  store: TagStore;
+  deps: Deps;
+  /** Stops accepting connections, finishes in-flight requests, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Well above the largest legal request (GetResources with 100 ARNs of 1011 characters). */
+export const API_BODY_LIMIT = 1024 * 1024;
+
+export async function createServer(options: ServerOptions): Promise<Tagd> {
+  const config = options.config ?? DEVELOPMENT_CONFIG;
+  if (options.databaseUrl) {
+    throw new Error("PostgreSQL support (--database-url) is not available yet: see the PostgreSQL issue");
+  }
+  const store = openSqliteStore(options.dataDir);
+  await store.migrate();
+  const secret =
+    config.paginationSecret ??
+    (await store.getOrSetMeta("pagination_secret", randomBytes(32).toString("hex")));
+  const deps: Deps = {
+    store,
+    tokens: new TokenSigner(secret, options.now),
+    inventory: config.inventory,
+    config,
+    now: options.now ?? Date.now,
+  };
+  if (config.resources.length > 0) await store.upsertResources(config.resources.map(resolveResourceInput));
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    logController: new RequestLog(),
+    bodyLimit: options.bodyLimit ?? API_BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  app.decorateRequest("facts", null as never);
+  app.addHook("onRequest", async (request, reply) => {
+    request.facts = {};
+    reply.header("x-request-id", request.id);
+  });
+  // Every body is kept raw: signatures are computed over the exact bytes. Each dialect decodes its own.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  const pipeline = new AwsJsonPipeline([taggingService], new KeyRing(config), new SigningKeyCache(), deps);
+
+  app.post("/", async (request, reply) => {
+    const target = request.headers["x-amz-target"];
+    if (typeof target === "string") return pipeline.handle(request, reply, target);
+    request.facts.dialect = "unknown";
+    return sendJsonError(
+      reply,
+      request.id,
+      400,
+      "UnknownOperationException",
+      "Missing X-Amz-Target header: the operation is unknown",
+    );
+  });
+
+  app.get("/health", async (_request, reply) => {
+    try {
+      await store.ping();
+      return reply.send({ status: "ok", engine: store.engine });
+    } catch {
+      return reply.code(503).send({ status: "unavailable", engine: store.engine });
+    }
+  });
+
+  registerAdmin(app, deps);
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith("/admin/"))
+      return adminError(reply, 404, "NotFound", `No route ${request.method} ${request.url}`);
+    return sendJsonError(
+      reply,
+      request.id,
+      404,
+      "UnknownOperationException",
+      `No route ${request.method} ${request.url}`,
+    );
+  });
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, "unhandled error");
+    const message =
+      status === 500 ? "The request processing failed because of an unknown error." : err.message;
+    if (request.url.startsWith("/admin/"))
+      return adminError(reply, status, err.code ?? "InternalError", message);
+    const code =
+      err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+        ? "RequestEntityTooLargeException"
+        : status === 500
+          ? "InternalFailure"
+          : "SerializationException";
+    return sendJsonError(reply, request.id, AWS_JSON_PROTOCOL_ERRORS[code] ?? status, code, message);
+  });
+
+  await app.ready();
+  return {
+    app,
+    store,
+    deps,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}

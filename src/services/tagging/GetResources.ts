@@ -1,0 +1,143 @@
+import { AWS_TAGGABLE_SERVICES } from "../../domain/aws-services.ts";
+import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
+import type { Infer, StructureShape } from "../../validation.ts";
+import { openToken, pageToken, parseArns, type TaggingContext, toMapping } from "./common.ts";
+import { invalidParameter } from "./errors.ts";
+import { ARN, PAGINATION_TOKEN, TAG_KEY } from "./shapes.ts";
+
+export const input = {
+  type: "structure",
+  members: {
+    PaginationToken: PAGINATION_TOKEN,
+    TagFilters: {
+      type: "list",
+      max: 50,
+      member: {
+        type: "structure",
+        members: {
+          Key: TAG_KEY,
+          Values: { type: "list", max: 256, member: { type: "string", min: 0, max: 256 } },
+        },
+      },
+    },
+    ResourcesPerPage: { type: "integer" },
+    TagsPerPage: { type: "integer" },
+    ResourceTypeFilters: { type: "list", max: 100, member: { type: "string", min: 0, max: 256 } },
+    IncludeComplianceDetails: { type: "boolean" },
+    ExcludeCompliantResources: { type: "boolean" },
+    ResourceARNList: { type: "list", member: ARN, min: 1, max: 100 },
+  },
+} as const satisfies StructureShape;
+
+/** Limits the seed states in prose rather than in the shapes. */
+const RULES = {
+  resourcesPerPage: { min: 1, max: 100, default: 50 },
+  tagsPerPage: { min: 100, max: 500 },
+  // "A request can include up to 50 keys, and each key can include up to 20 values."
+  valuesPerTagFilter: 20,
+} as const;
+
+type Request = Infer<typeof input>;
+
+export async function handler(ctx: TaggingContext, req: Request) {
+  if (req.ExcludeCompliantResources && !req.IncludeComplianceDetails) {
+    throw invalidParameter("ExcludeCompliantResources can only be set when IncludeComplianceDetails is true");
+  }
+  const includeCompliance = req.IncludeComplianceDetails === true;
+  if (req.ResourceARNList !== undefined) return byArnList(ctx, req, req.ResourceARNList, includeCompliance);
+
+  const perPage = req.ResourcesPerPage ?? RULES.resourcesPerPage.default;
+  if (perPage < RULES.resourcesPerPage.min || perPage > RULES.resourcesPerPage.max) {
+    throw invalidParameter(
+      `ResourcesPerPage must be between ${RULES.resourcesPerPage.min} and ${RULES.resourcesPerPage.max}`,
+    );
+  }
+  const tagsPerPage = req.TagsPerPage;
+  if (
+    tagsPerPage !== undefined &&
+    (tagsPerPage < RULES.tagsPerPage.min || tagsPerPage > RULES.tagsPerPage.max)
+  ) {
+    throw invalidParameter(
+      `TagsPerPage must be between ${RULES.tagsPerPage.min} and ${RULES.tagsPerPage.max}`,
+    );
+  }
+  const tagFilters = parseTagFilters(req.TagFilters ?? []);
+  const typeFilters = parseTypeFilters(req.ResourceTypeFilters ?? []);
+  const query = canonicalQuery(tagFilters, typeFilters, req.ExcludeCompliantResources === true);
+  const page = await ctx.deps.store.queryTagged({
+    accountId: ctx.accountId,
+    region: ctx.region,
+    tagFilters,
+    typeFilters,
+    limit: perPage,
+    tagLimit: tagsPerPage,
+    cursor: openToken(ctx, req.PaginationToken, query),
+  });
+  return {
+    PaginationToken: pageToken(ctx, page.cursor, query),
+    ResourceTagMappingList: page.items.map((r) => toMapping(r, includeCompliance)),
+  };
+}
+
+async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], includeCompliance: boolean) {
+  const conflicting = [
+    req.ResourceTypeFilters?.length ? "ResourceTypeFilters" : null,
+    req.TagFilters?.length ? "TagFilters" : null,
+    req.ResourcesPerPage !== undefined ? "ResourcesPerPage" : null,
+    req.TagsPerPage !== undefined ? "TagsPerPage" : null,
+    req.PaginationToken ? "PaginationToken" : null,
+  ].filter((p) => p !== null);
+  if (conflicting.length > 0) {
+    throw invalidParameter(`ResourceARNList cannot be specified together with ${conflicting.join(", ")}`);
+  }
+  // "If a resource specified by this parameter doesn't exist, it doesn't generate an error; it
+  // simply isn't included in the response." Another account's ARN is simply not found.
+  const arns = parseArns(ctx, arnList).filter((a) => a.accountId === "" || a.accountId === ctx.accountId);
+  const found = await ctx.deps.store.getTagged(
+    ctx.accountId,
+    ctx.region,
+    arns.map((a) => a.arn),
+  );
+  return { PaginationToken: "", ResourceTagMappingList: found.map((r) => toMapping(r, includeCompliance)) };
+}
+
+function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilterSpec[] {
+  const seen = new Set<string>();
+  return filters.map((f, i) => {
+    if (f.Key === undefined) throw invalidParameter(`TagFilters[${i}] must contain a Key`);
+    if (seen.has(f.Key)) throw invalidParameter(`TagFilters contains the key ${f.Key} more than once`);
+    seen.add(f.Key);
+    const values = [...new Set(f.Values ?? [])];
+    if (values.length > RULES.valuesPerTagFilter) {
+      throw invalidParameter(
+        `A TagFilter can include at most ${RULES.valuesPerTagFilter} values; ${f.Key} has ${values.length}`,
+      );
+    }
+    return { key: f.Key, values };
+  });
+}
+
+/** `service` or `service:resourceType`, the strings embedded in ARNs. */
+function parseTypeFilters(filters: string[]): TypeFilterSpec[] {
+  const out = new Map<string, TypeFilterSpec>();
+  for (const filter of filters) {
+    const colon = filter.indexOf(":");
+    const service = colon < 0 ? filter : filter.slice(0, colon);
+    const resourceType = colon < 0 ? undefined : filter.slice(colon + 1);
+    if (service === "" || resourceType === "") {
+      throw invalidParameter(`Invalid resource type filter '${filter}': use service or service:resourceType`);
+    }
+    if (!AWS_TAGGABLE_SERVICES[service]) throw invalidParameter(`Unsupported service=${service}`);
+    out.set(filter, resourceType === undefined ? { service } : { service, resourceType });
+  }
+  return [...out.values()];
+}
+
+/** The filters in a canonical form: a token only continues the query it was issued for. */
+function canonicalQuery(tags: TagFilterSpec[], types: TypeFilterSpec[], excludeCompliant: boolean): string {
+  const t = tags
+    .map((f) => [f.key, [...f.values].sort()])
+    .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+  const r = types.map((f) => `${f.service}:${f.resourceType ?? "*"}`).sort();
+  return `GetResources\n${JSON.stringify([t, r, excludeCompliant])}`;
+}

@@ -1,0 +1,147 @@
+import type { Deps } from "../../deps.ts";
+import { impliedRegion, type ParsedArn, parseArn, unsupportedReason } from "../../domain/arn.ts";
+import { AWS_TOKEN_TTL_MS } from "../../domain/pagination.ts";
+import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
+import type { AwsJsonContext } from "../../protocols/aws-json.ts";
+import type { TagChangeResult } from "../../store/store.ts";
+import { invalidParameter } from "./errors.ts";
+
+export type TaggingContext = AwsJsonContext<Deps>;
+
+export interface FailureInfo {
+  ErrorCode: string;
+  StatusCode: number;
+  ErrorMessage: string;
+}
+
+export function failure(message: string, code = "InvalidParameterException", status = 400): FailureInfo {
+  return { ErrorCode: code, StatusCode: status, ErrorMessage: message };
+}
+
+/**
+ * Parses every ARN of a request. A malformed ARN, or one from another partition than the one the
+ * request was sent to, fails the whole request (the seed's InvalidParameterException cases).
+ */
+export function parseArns(ctx: TaggingContext, arns: string[]): ParsedArn[] {
+  return [...new Set(arns)].map((arn) => {
+    const parsed = parseArn(arn);
+    if (!parsed.ok) throw invalidParameter(`${arn} is not a valid ARN: it ${parsed.reason}`);
+    if (parsed.value.partition !== ctx.partition) {
+      throw invalidParameter(
+        `The partition ${parsed.value.partition} of ${arn} does not match the partition ${ctx.partition} of the Region ${ctx.region}`,
+      );
+    }
+    return parsed.value;
+  });
+}
+
+export interface ResolvedTargets {
+  records: ResourceRecord[];
+  failures: Record<string, FailureInfo>;
+}
+
+/**
+ * Turns the ARNs of a TagResources/UntagResources call into resource records. Per-resource failures
+ * (another account, another Region, an unsupported type) go to `failures`; the account check comes
+ * first and looks only at the ARN, so nothing about another account's resources is revealed.
+ */
+export async function resolveTargets(ctx: TaggingContext, arns: ParsedArn[]): Promise<ResolvedTargets> {
+  const failures: Record<string, FailureInfo> = {};
+  const mine: ParsedArn[] = [];
+  for (const arn of arns) {
+    if (arn.accountId !== "" && arn.accountId !== ctx.accountId) {
+      failures[arn.arn] = failure(
+        `${arn.arn} belongs to another account; you can only tag resources of account ${ctx.accountId}`,
+      );
+      continue;
+    }
+    const unsupported = unsupportedReason(arn);
+    if (unsupported) {
+      failures[arn.arn] = failure(`${arn.arn} cannot be tagged: ${unsupported}`);
+      continue;
+    }
+    mine.push(arn);
+  }
+  const known = await ctx.deps.store.getResources(
+    ctx.accountId,
+    mine.map((a) => a.arn),
+  );
+  const records: ResourceRecord[] = [];
+  for (const arn of mine) {
+    const existing = known.get(arn.arn);
+    const region = existing?.region ?? impliedRegion(arn) ?? ctx.region;
+    if (region !== ctx.region) {
+      failures[arn.arn] = failure(
+        `${arn.arn} is in Region ${region}; you can only tag resources in the Region of the request, ${ctx.region}`,
+      );
+      continue;
+    }
+    records.push(
+      existing ?? {
+        cloud: "aws",
+        accountId: ctx.accountId,
+        region,
+        partition: arn.partition,
+        service: arn.service,
+        resourceType: arn.resourceType,
+        resourceId: arn.resourceId,
+        name: arn.arn,
+        resourceGroupId: null,
+        state: null,
+      },
+    );
+  }
+  return { records, failures };
+}
+
+/** Adds the store's per-resource refusals to the request's `FailedResourcesMap`. */
+export function collectFailures(
+  results: TagChangeResult[],
+  records: ResourceRecord[],
+  failures: Record<string, FailureInfo>,
+  ignoreNotFound = false,
+): Record<string, FailureInfo> {
+  results.forEach((result, i) => {
+    const name = records[i]?.name;
+    if (result.ok || name === undefined) return;
+    if (result.kind === "ResourceNotFound") {
+      if (!ignoreNotFound) failures[name] = failure(`The resource ${name} does not exist`);
+    } else {
+      failures[name] = failure(result.message);
+    }
+  });
+  return failures;
+}
+
+export function toMapping(r: TaggedResource, includeCompliance: boolean) {
+  return {
+    ResourceARN: r.name,
+    Tags: r.tags.map((t) => ({ Key: t.key, Value: t.value })),
+    // Tag policies arrive with the compliance issue; with no policy in force every resource is
+    // compliant, which is what AWS reports for an account without an effective tag policy.
+    ...(includeCompliance
+      ? {
+          ComplianceDetails: { ComplianceStatus: true, NoncompliantKeys: [], KeysWithNoncompliantValues: [] },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Opens a request's PaginationToken into the store's cursor. An empty token is a first request
+ * ("Leave this parameter empty in your initial request").
+ */
+export function openToken(ctx: TaggingContext, token: string | undefined, query: string): string | undefined {
+  if (token === undefined || token === "") return undefined;
+  return ctx.deps.tokens.open(
+    token,
+    { accountId: ctx.accountId, region: ctx.region, query },
+    AWS_TOKEN_TTL_MS,
+  );
+}
+
+/** The response's PaginationToken: `""` on the last page, as the seed's examples show. */
+export function pageToken(ctx: TaggingContext, cursor: string | undefined, query: string): string {
+  if (cursor === undefined) return "";
+  return ctx.deps.tokens.issue({ accountId: ctx.accountId, region: ctx.region, query }, cursor);
+}

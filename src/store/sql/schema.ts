@@ -1,0 +1,47 @@
+import type { Generated } from "kysely";
+
+/** Table shapes shared by both SQL engines. `rid` is the store's own surrogate key of a resource. */
+export interface DB {
+  resources: {
+    rid: Generated<number>;
+    account_id: string;
+    cloud: string;
+    region: string;
+    partition: string;
+    service: string;
+    resource_type: string;
+    resource_id: string;
+    name: string;
+    resource_group_id: string | null;
+    state: string | null;
+    /** 1 once the resource has carried a tag: GetResources lists "tagged or previously tagged" ones. */
+    tagged: Generated<number>;
+    tag_count: Generated<number>;
+  };
+  tags: {
+    account_id: string;
+    rid: number;
+    region: string;
+    key: string;
+    value: string;
+  };
+  /** Per (account, region, key): how many resources carry the key. Rows with 0 are deleted. */
+  tag_keys: {
+    account_id: string;
+    region: string;
+    key: string;
+    resources: number;
+  };
+  /** Per (account, region, key, value): how many resources carry the pair. */
+  tag_values: {
+    account_id: string;
+    region: string;
+    key: string;
+    value: string;
+    resources: number;
+  };
+  meta: {
+    key: string;
+    value: string;
+  };
+}

@@ -1,0 +1,107 @@
+import type { ResourceRecord, Tag, TaggedResource } from "../domain/resource.ts";
+
+/**
+ * The storage contract. Two engines implement it (SQLite, PostgreSQL) and pass one test suite.
+ * Every method is scoped by account, so the schema can be distributed by account.
+ * Cursors are opaque strings owned by the store; the domain signs them into pagination tokens.
+ */
+export interface TagStore {
+  readonly engine: "sqlite" | "postgres";
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+
+  /** Returns the stored value, storing `value` first if the key is absent (first writer wins). */
+  getOrSetMeta(key: string, value: string): Promise<string>;
+
+  // Inventory
+  upsertResources(resources: ResourceRecord[]): Promise<{ created: number; updated: number }>;
+  deleteResources(keys: ResourceKey[]): Promise<number>;
+  listInventory(query: InventoryQuery): Promise<Page<ResourceRecord>>;
+  getResources(accountId: string, names: string[]): Promise<Map<string, ResourceRecord>>;
+
+  // Tags
+  /** Applies each change in its own transaction; one change failing leaves the others in place. */
+  applyTagChanges(accountId: string, changes: TagChange[]): Promise<TagChangeResult[]>;
+  queryTagged(query: TaggedQuery): Promise<Page<TaggedResource>>;
+  /** Tagged or previously tagged resources among `names`, in the given region, with their tags. */
+  getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]>;
+  listTagKeys(query: KeyQuery): Promise<Page<string>>;
+  listTagValues(query: ValueQuery): Promise<Page<string>>;
+}
+
+export interface ResourceKey {
+  accountId: string;
+  name: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items may follow. */
+  cursor?: string;
+}
+
+export interface InventoryQuery {
+  accountId?: string;
+  cloud?: string;
+  region?: string;
+  service?: string;
+  resourceType?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface TagChange {
+  /** The resource as it would be registered when `register` is true and it is not yet known. */
+  resource: ResourceRecord;
+  register: boolean;
+  set: Tag[];
+  remove: string[];
+  /** Remove every tag (Alibaba's `All=true`). */
+  removeAll?: boolean;
+  /**
+   * Runs inside the transaction on the resource's current and resulting tags; returning a message
+   * refuses the change (per-resource limits, policy enforcement) with `TagLimitExceeded`.
+   */
+  check?: (current: Tag[], next: Tag[]) => string | null;
+}
+
+export type TagChangeResult =
+  | { ok: true; resource: ResourceRecord; tags: Tag[] }
+  | { ok: false; kind: "ResourceNotFound" | "TagLimitExceeded"; message: string };
+
+export interface TagFilterSpec {
+  key: string;
+  /** Empty: any value, including none. */
+  values: string[];
+}
+
+export interface TypeFilterSpec {
+  service: string;
+  /** Absent: every type of the service. */
+  resourceType?: string;
+}
+
+export interface TaggedQuery {
+  accountId: string;
+  region: string;
+  tagFilters: TagFilterSpec[];
+  typeFilters: TypeFilterSpec[];
+  /** Maximum resources on the page. */
+  limit: number;
+  /** Maximum tags on the page, a resource without tags counting as one; never splits a resource. */
+  tagLimit?: number;
+  cursor?: string;
+}
+
+export interface KeyQuery {
+  accountId: string;
+  region: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ValueQuery extends KeyQuery {
+  key: string;
+}
