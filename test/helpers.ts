@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { parseConfig, type TagdConfig } from "../src/config.ts";
+import { createServer, type Tagd } from "../src/server.ts";
+
+/** Accounts every test server knows. AWS: 111111111111 (management) and 222222222222; Alibaba: one. */
+export const ACCOUNT_A = "111111111111";
+export const ACCOUNT_B = "222222222222";
+export const KEY_A = { accessKeyId: "AKIDACCOUNTA", secretAccessKey: "secret-of-account-a" };
+export const KEY_B = { accessKeyId: "AKIDACCOUNTB", secretAccessKey: "secret-of-account-b" };
+export const ADMIN_TOKEN = "admin-token-for-tests";
+
+export function testConfig(overrides: Record<string, unknown> = {}): TagdConfig {
+  return parseConfig({
+    inventory: "open",
+    adminToken: ADMIN_TOKEN,
+    accounts: [
+      {
+        id: ACCOUNT_A,
+        cloud: "aws",
+        management: true,
+        accessKeys: [{ accessKeyId: KEY_A.accessKeyId, secret: KEY_A.secretAccessKey }],
+      },
+      {
+        id: ACCOUNT_B,
+        cloud: "aws",
+        accessKeys: [{ accessKeyId: KEY_B.accessKeyId, secret: KEY_B.secretAccessKey }],
+      },
+      {
+        id: "1000000000000001",
+        cloud: "alibaba",
+        accessKeys: [{ accessKeyId: "LTAItest", secret: "alibaba-secret" }],
+      },
+    ],
+    ...overrides,
+  });
+}
+
+export interface TestServer {
+  tagd: Tagd;
+  url: string;
+  dataDir: string;
+  /** A tagging client for account A (or the given key) in a region (us-east-1 by default). */
+  tagging(region?: string, key?: typeof KEY_A): ResourceGroupsTaggingAPIClient;
+  /** Calls the admin API. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Stops the server; the data directory stays unless `removeData`. */
+  stop(removeData?: boolean): Promise<void>;
+}
+
+export interface StartOptions {
+  config?: TagdConfig;
+  dataDir?: string;
+  now?: () => number;
+}
+
+/** Starts tagd in-process on a free port with a fresh data directory. */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tagd-test-"));
+  const tagd = await createServer({ config: options.config ?? testConfig(), dataDir, now: options.now });
+  await tagd.app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = tagd.app.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const clients: ResourceGroupsTaggingAPIClient[] = [];
+  return {
+    tagd,
+    url,
+    dataDir,
+    tagging(region = "us-east-1", key = KEY_A) {
+      const client = new ResourceGroupsTaggingAPIClient({
+        endpoint: url,
+        region,
+        credentials: key,
+        maxAttempts: 1,
+      });
+      clients.push(client);
+      return client;
+    },
+    async admin(method, path, body) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async stop(removeData = false) {
+      for (const c of clients) c.destroy();
+      await tagd.close();
+      if (removeData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The error an SDK call rejects with: its code, HTTP status and message. */
+export async function sdkError(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+export function ec2Arn(id: string, account = ACCOUNT_A, region = "us-east-1"): string {
+  return `arn:aws:ec2:${region}:${account}:instance/${id}`;
+}
