@@ -1,0 +1,306 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { ResourceRecord } from "../../src/domain/resource.ts";
+import type { TagStore } from "../../src/store/store.ts";
+import { ENGINES } from "./engines.ts";
+
+const A = "111111111111";
+const B = "222222222222";
+
+function ec2(id: string, accountId = A, region = "us-east-1"): ResourceRecord {
+  return {
+    cloud: "aws",
+    accountId,
+    region,
+    partition: "aws",
+    service: "ec2",
+    resourceType: "instance",
+    resourceId: id,
+    name: `arn:aws:ec2:${region}:${accountId}:instance/${id}`,
+    resourceGroupId: null,
+    state: null,
+  };
+}
+
+function tag(key: string, value: string) {
+  return { key, value };
+}
+
+for (const engine of ENGINES) {
+  describe(`TagStore contract: ${engine.name}`, { skip: engine.skip }, () => {
+    let store: TagStore;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await engine.open());
+    });
+    after(() => dispose());
+
+    test("migrate is idempotent and ping answers", async () => {
+      await store.migrate();
+      await store.ping();
+    });
+
+    test("getOrSetMeta keeps the first value", async () => {
+      assert.equal(await store.getOrSetMeta("k", "first"), "first");
+      assert.equal(await store.getOrSetMeta("k", "second"), "first");
+    });
+
+    test("upsertResources counts created and updated, and keeps fields not given", async () => {
+      const r = { ...ec2("i-up"), resourceGroupId: "rg-1", state: "Enabled" };
+      assert.deepEqual(await store.upsertResources([r, ec2("i-up2")]), { created: 2, updated: 0 });
+      assert.deepEqual(await store.upsertResources([{ ...r, resourceGroupId: null, state: "Disabled" }]), {
+        created: 0,
+        updated: 1,
+      });
+      const got = (await store.getResources(A, [r.name])).get(r.name);
+      assert.equal(got?.resourceGroupId, "rg-1");
+      assert.equal(got?.state, "Disabled");
+    });
+
+    test("applyTagChanges registers, sets, overwrites and removes, keeping key and value counts", async () => {
+      const r = ec2("i-counts");
+      const [first] = await store.applyTagChanges(A, [
+        { resource: r, register: true, set: [tag("env", "prod"), tag("team", "x")], remove: [] },
+      ]);
+      assert.equal(first?.ok, true);
+      await store.applyTagChanges(A, [
+        { resource: ec2("i-counts2"), register: true, set: [tag("env", "prod")], remove: [] },
+      ]);
+      let values = await store.listTagValues({ accountId: A, region: "us-east-1", key: "env", limit: 10 });
+      assert.deepEqual(values.items, ["prod"]);
+      await store.applyTagChanges(A, [
+        { resource: r, register: false, set: [tag("env", "dev")], remove: [] },
+      ]);
+      values = await store.listTagValues({ accountId: A, region: "us-east-1", key: "env", limit: 10 });
+      assert.deepEqual(values.items, ["dev", "prod"]);
+      await store.applyTagChanges(A, [
+        { resource: ec2("i-counts2"), register: false, set: [], remove: ["env"] },
+      ]);
+      values = await store.listTagValues({ accountId: A, region: "us-east-1", key: "env", limit: 10 });
+      assert.deepEqual(values.items, ["dev"]);
+      await store.applyTagChanges(A, [
+        { resource: r, register: false, set: [], remove: ["env", "team", "absent"] },
+      ]);
+      const keys = await store.listTagKeys({ accountId: A, region: "us-east-1", limit: 10 });
+      assert.deepEqual(keys.items, []);
+    });
+
+    test("an unknown resource is not found unless registration is allowed", async () => {
+      const [result] = await store.applyTagChanges(A, [
+        { resource: ec2("i-nope"), register: false, set: [tag("a", "b")], remove: [] },
+      ]);
+      assert.equal(result?.ok, false);
+      assert.equal(result?.ok === false && result.kind, "ResourceNotFound");
+    });
+
+    test("a refused change leaves the resource as it was while the other changes apply", async () => {
+      const r = ec2("i-refuse");
+      await store.applyTagChanges(A, [{ resource: r, register: true, set: [tag("a", "1")], remove: [] }]);
+      const results = await store.applyTagChanges(A, [
+        { resource: r, register: true, set: [tag("b", "2")], remove: ["a"], check: () => "no" },
+        { resource: ec2("i-refuse-ok"), register: true, set: [tag("b", "2")], remove: [] },
+      ]);
+      assert.deepEqual(
+        results.map((x) => x.ok),
+        [false, true],
+      );
+      const [got] = await store.getTagged(A, "us-east-1", [r.name]);
+      assert.deepEqual(got?.tags, [tag("a", "1")]);
+    });
+
+    test("check sees the current and resulting tags", async () => {
+      const r = ec2("i-check");
+      await store.applyTagChanges(A, [{ resource: r, register: true, set: [tag("a", "1")], remove: [] }]);
+      let seen: unknown;
+      await store.applyTagChanges(A, [
+        {
+          resource: r,
+          register: false,
+          set: [tag("b", "2")],
+          remove: [],
+          check: (current, next) => {
+            seen = { current, next };
+            return null;
+          },
+        },
+      ]);
+      assert.deepEqual(seen, { current: [tag("a", "1")], next: [tag("a", "1"), tag("b", "2")] });
+    });
+
+    test("removeAll clears every tag", async () => {
+      const r = ec2("i-all");
+      await store.applyTagChanges(A, [
+        { resource: r, register: true, set: [tag("x", "1"), tag("y", "2")], remove: [] },
+      ]);
+      await store.applyTagChanges(A, [
+        { resource: r, register: false, set: [], remove: [], removeAll: true },
+      ]);
+      const [got] = await store.getTagged(A, "us-east-1", [r.name]);
+      assert.deepEqual(got?.tags, []);
+    });
+
+    describe("queries", () => {
+      const region = "eu-west-1";
+      before(async () => {
+        const changes = [];
+        for (let i = 0; i < 30; i++) {
+          const tags = [tag("n", String(i)), tag("parity", i % 2 ? "odd" : "even")];
+          if (i % 3 === 0) tags.push(tag("three", ""));
+          changes.push({
+            resource: ec2(`i-q${String(i).padStart(2, "0")}`, A, region),
+            register: true,
+            set: tags,
+            remove: [],
+          });
+        }
+        changes.push({
+          resource: {
+            ...ec2("bucket-q", A, region),
+            service: "s3",
+            resourceType: "bucket",
+            name: "arn:aws:s3:::bucket-q",
+          },
+          register: true,
+          set: [tag("parity", "odd")],
+          remove: [],
+        });
+        await store.applyTagChanges(A, changes);
+        await store.applyTagChanges(B, [
+          { resource: ec2("i-b", B, region), register: true, set: [tag("parity", "odd")], remove: [] },
+        ]);
+        await store.upsertResources([ec2("i-never-tagged", A, region)]);
+      });
+
+      async function all(q: Omit<Parameters<TagStore["queryTagged"]>[0], "cursor">) {
+        const names: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.queryTagged({ ...q, cursor });
+          assert.ok(page.items.length <= q.limit);
+          names.push(...page.items.map((r) => r.name));
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+        return names;
+      }
+
+      test("keyset pages cover every tagged resource once, never the untagged or another account's", async () => {
+        const names = await all({ accountId: A, region, tagFilters: [], typeFilters: [], limit: 7 });
+        assert.equal(names.length, 31);
+        assert.equal(new Set(names).size, 31);
+        assert.ok(!names.some((n) => n.includes("never-tagged") || n.includes(B)));
+      });
+
+      test("tag filters: AND across keys, OR across values, key-only", async () => {
+        const odd = await all({
+          accountId: A,
+          region,
+          tagFilters: [{ key: "parity", values: ["odd"] }],
+          typeFilters: [],
+          limit: 4,
+        });
+        assert.equal(odd.length, 16);
+        const oddThree = await all({
+          accountId: A,
+          region,
+          tagFilters: [
+            { key: "parity", values: ["odd"] },
+            { key: "three", values: [] },
+          ],
+          typeFilters: [],
+          limit: 4,
+        });
+        assert.deepEqual(
+          oddThree.sort(),
+          ["i-q03", "i-q09", "i-q15", "i-q21", "i-q27"].map((i) => ec2(i, A, region).name),
+        );
+        const some = await all({
+          accountId: A,
+          region,
+          tagFilters: [{ key: "n", values: ["1", "2", "29"] }],
+          typeFilters: [],
+          limit: 2,
+        });
+        assert.equal(some.length, 3);
+      });
+
+      test("type filters by service and by service:type", async () => {
+        const s3 = await all({
+          accountId: A,
+          region,
+          tagFilters: [],
+          typeFilters: [{ service: "s3" }],
+          limit: 10,
+        });
+        assert.deepEqual(s3, ["arn:aws:s3:::bucket-q"]);
+        const inst = await all({
+          accountId: A,
+          region,
+          tagFilters: [{ key: "parity", values: [] }],
+          typeFilters: [{ service: "ec2", resourceType: "instance" }],
+          limit: 50,
+        });
+        assert.equal(inst.length, 30);
+      });
+
+      test("a tag budget never splits a resource", async () => {
+        const page = await store.queryTagged({
+          accountId: A,
+          region,
+          tagFilters: [],
+          typeFilters: [],
+          limit: 100,
+          tagLimit: 5,
+        });
+        const used = page.items.reduce((n, r) => n + Math.max(1, r.tags.length), 0);
+        assert.ok(used <= 5);
+        assert.ok(page.cursor !== undefined);
+      });
+
+      test("tag keys and values page in byte order", async () => {
+        const keys = await store.listTagKeys({ accountId: A, region, limit: 2 });
+        assert.deepEqual(keys.items, ["n", "parity"]);
+        const rest = await store.listTagKeys({ accountId: A, region, limit: 2, cursor: keys.cursor });
+        assert.deepEqual(rest.items, ["three"]);
+        assert.equal(rest.cursor, undefined);
+        const values = await store.listTagValues({ accountId: A, region, key: "n", limit: 100 });
+        assert.equal(values.items.length, 30);
+        assert.deepEqual(values.items.slice(0, 3), ["0", "1", "10"]);
+      });
+    });
+
+    test("deleteResources removes the resource, its tags and their counts", async () => {
+      const r = ec2("i-del", A, "ap-south-1");
+      await store.applyTagChanges(A, [
+        { resource: r, register: true, set: [tag("gone", "soon")], remove: [] },
+      ]);
+      assert.equal(
+        await store.deleteResources([
+          { accountId: A, name: r.name },
+          { accountId: A, name: "arn:nothing" },
+        ]),
+        1,
+      );
+      assert.deepEqual(
+        (await store.listTagKeys({ accountId: A, region: "ap-south-1", limit: 10 })).items,
+        [],
+      );
+      assert.equal((await store.getResources(A, [r.name])).size, 0);
+    });
+
+    test("listInventory filters and pages", async () => {
+      const rs = Array.from({ length: 12 }, (_, i) => ec2(`i-inv${i}`, B, "sa-east-1"));
+      await store.upsertResources(rs);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listInventory({ accountId: B, region: "sa-east-1", limit: 5, cursor });
+        seen.push(...page.items.map((r) => r.name));
+        cursor = page.cursor;
+      } while (cursor);
+      assert.deepEqual(
+        seen,
+        rs.map((r) => r.name),
+      );
+    });
+  });
+}
