@@ -12,14 +12,17 @@ import { AwsJsonPipeline } from "./pipeline.ts";
 import { AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
 import { taggingService } from "./services/tagging/index.ts";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { openStore } from "./store/open.ts";
 import type { TagStore } from "./store/store.ts";
 
 export interface ServerOptions {
   /** The parsed configuration; the development identity when absent. */
   config?: TagdConfig;
   dataDir: string;
+  /** PostgreSQL instead of the embedded SQLite. */
   databaseUrl?: string;
+  /** PostgreSQL schema for tagd's tables (tests); default: the connection's search_path. */
+  schema?: string;
   /** A pino logger configuration, or false for silence (tests). */
   logger?: FastifyServerOptions["logger"];
   /** The largest API request body, in bytes. */
@@ -40,10 +43,7 @@ export const API_BODY_LIMIT = 1024 * 1024;
 
 export async function createServer(options: ServerOptions): Promise<Tagd> {
   const config = options.config ?? DEVELOPMENT_CONFIG;
-  if (options.databaseUrl) {
-    throw new Error("PostgreSQL support (--database-url) is not available yet: see the PostgreSQL issue");
-  }
-  const store = openSqliteStore(options.dataDir);
+  const store = await openStore(options);
   await store.migrate();
   const secret =
     config.paginationSecret ??

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,7 +46,8 @@ export interface TestServer {
   dataDir: string;
   /** A tagging client for account A (or the given key) in a region (us-east-1 by default). */
   tagging(region?: string, key?: typeof KEY_A): ResourceGroupsTaggingAPIClient;
-  /** Calls the admin API. */
+  /** Calls the admin API; the body is whatever JSON it answered. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read admin answers field by field.
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** Stops the server; the data directory stays unless `removeData`. */
   stop(removeData?: boolean): Promise<void>;
@@ -54,19 +56,32 @@ export interface TestServer {
 export interface StartOptions {
   config?: TagdConfig;
   dataDir?: string;
+  /** PostgreSQL instead of SQLite, in `schema`. */
+  databaseUrl?: string;
+  schema?: string;
   now?: () => number;
 }
 
 /** Starts tagd in-process on a free port with a fresh data directory. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tagd-test-"));
-  const tagd = await createServer({ config: options.config ?? testConfig(), dataDir, now: options.now });
+  const tagd = await createServer({
+    config: options.config ?? testConfig(),
+    dataDir,
+    databaseUrl: options.databaseUrl,
+    schema: options.schema,
+    now: options.now,
+  });
   await tagd.app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = tagd.app.server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  return clientsFor(`http://127.0.0.1:${port}`, dataDir, tagd);
+}
+
+/** SDK and admin clients for a tagd at `url`; `tagd` is the in-process server, if it is one. */
+export function clientsFor(url: string, dataDir: string, tagd?: Tagd): TestServer {
   const clients: ResourceGroupsTaggingAPIClient[] = [];
   return {
-    tagd,
+    tagd: tagd as Tagd,
     url,
     dataDir,
     tagging(region = "us-east-1", key = KEY_A) {
@@ -90,7 +105,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     },
     async stop(removeData = false) {
       for (const c of clients) c.destroy();
-      await tagd.close();
+      await tagd?.close();
       if (removeData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -111,4 +126,56 @@ export async function sdkError(
 
 export function ec2Arn(id: string, account = ACCOUNT_A, region = "us-east-1"): string {
   return `arn:aws:ec2:${region}:${account}:instance/${id}`;
+}
+
+/**
+ * Starts tagd as a separate process (`src/main.ts`) — a second instance on the same store, the way
+ * several instances share one SQLite file or one PostgreSQL database.
+ */
+export async function spawnInstance(options: {
+  config: TagdConfig;
+  dataDir: string;
+  databaseUrl?: string;
+}): Promise<TestServer & { process: ChildProcess }> {
+  const configFile = join(options.dataDir, `config-${process.pid}-${Date.now()}.json`);
+  writeFileSync(configFile, JSON.stringify(options.config));
+  const args = [
+    "--import",
+    "tsx",
+    "src/main.ts",
+    "--port",
+    "0",
+    "--data-dir",
+    options.dataDir,
+    "--config",
+    configFile,
+  ];
+  if (options.databaseUrl) args.push("--database-url", options.databaseUrl);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`instance did not start: ${out}`)), 20_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = out.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("exit", (code) => reject(new Error(`instance exited with ${code}: ${out}`)));
+  });
+  const server = clientsFor(url, options.dataDir);
+  return {
+    ...server,
+    process: child,
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ResourceRecord } from "../../src/domain/resource.ts";
 import type { TagStore } from "../../src/store/store.ts";
-import { ENGINES } from "./engines.ts";
+import { ENGINES, openFresh } from "./engines.ts";
 
 const A = "111111111111";
 const B = "222222222222";
@@ -31,7 +31,7 @@ for (const engine of ENGINES) {
     let store: TagStore;
     let dispose: () => Promise<void>;
     before(async () => {
-      ({ store, dispose } = await engine.open());
+      ({ store, dispose } = await openFresh(engine));
     });
     after(() => dispose());
 

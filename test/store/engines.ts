@@ -1,31 +1,81 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
+import pg from "pg";
+import { openStore } from "../../src/store/open.ts";
 import type { TagStore } from "../../src/store/store.ts";
 
-/** An engine the storage contract runs against: a fresh, migrated store per call. */
+/** PostgreSQL runs when this is set (CI sets it); otherwise its variants are skipped, saying so. */
+export const PG_URL = process.env.TAGD_TEST_DATABASE_URL;
+export const PG_SKIP = PG_URL ? undefined : "PostgreSQL skipped: set TAGD_TEST_DATABASE_URL to run it";
+
+/** A fresh place to keep data: a temp data dir, and on PostgreSQL a schema of its own. */
+export interface Scratch {
+  dataDir: string;
+  databaseUrl?: string;
+  schema?: string;
+  dispose(): Promise<void>;
+}
+
 export interface EngineUnderTest {
-  name: string;
+  name: "sqlite" | "postgres";
   /** Why this engine is skipped here, if it is. */
   skip?: string;
-  open(): Promise<{ store: TagStore; dispose(): Promise<void> }>;
+  scratch(): Promise<Scratch>;
+}
+
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 export const ENGINES: EngineUnderTest[] = [
   {
     name: "sqlite",
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), "tagd-store-"));
-      const store = openSqliteStore(dir);
-      await store.migrate();
+    async scratch() {
+      const dataDir = mkdtempSync(join(tmpdir(), "tagd-store-"));
+      return { dataDir, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: "postgres",
+    skip: PG_SKIP,
+    async scratch() {
+      const dataDir = mkdtempSync(join(tmpdir(), "tagd-store-"));
+      const schema = `tagd_test_${randomBytes(6).toString("hex")}`;
       return {
-        store,
+        dataDir,
+        databaseUrl: PG_URL,
+        schema,
         async dispose() {
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
+          rmSync(dataDir, { recursive: true, force: true });
+          if (PG_URL) await dropSchema(PG_URL, schema);
         },
       };
     },
   },
 ];
+
+/** A fresh, migrated store on the engine. */
+export async function openFresh(
+  engine: EngineUnderTest,
+): Promise<{ store: TagStore; dispose(): Promise<void> }> {
+  const scratch = await engine.scratch();
+  const store = await openStore(scratch);
+  await store.migrate();
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await scratch.dispose();
+    },
+  };
+}
+
+if (PG_SKIP) console.log(`# ${PG_SKIP}`);

@@ -1,0 +1,46 @@
+import { StoreUnavailableError } from "./errors.ts";
+import type { TagStore } from "./store.ts";
+
+/**
+ * PostgreSQL error classes and Node socket errors that mean "the database is not there right now",
+ * as opposed to a bug: class 08 (connection exception), 57P01–57P03 (shutdown, cannot connect now),
+ * 53300 (too many connections).
+ */
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]|53300)/;
+const UNAVAILABLE_NODE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
+
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NODE_CODES.has(code)))
+    return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailable);
+  return UNAVAILABLE_MESSAGES.test(err.message);
+}
+
+/** Wraps every store call so an unreachable database surfaces as `StoreUnavailableError`. */
+export function guardStore<S extends TagStore>(store: S): S {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await value.apply(target, args);
+        } catch (err) {
+          if (isUnavailable(err)) throw new StoreUnavailableError((err as Error).message, { cause: err });
+          throw err;
+        }
+      };
+    },
+  });
+}

@@ -1,0 +1,66 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { DB } from "../sql/schema.ts";
+import { type SqlEngine, SqlTagStore } from "../sql/sql-store.ts";
+
+export interface PostgresOptions {
+  url: string;
+  /** Puts every table in this schema (created if missing); tests use one schema each. */
+  schema?: string;
+  /** Connections per instance. */
+  poolSize?: number;
+  onPoolError?: (err: Error) => void;
+}
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The server store: PostgreSQL through a `pg` pool, for several stateless tagd instances on one
+ * database. Writes lock the resource row (`SELECT … FOR UPDATE`), so per-resource limits hold across
+ * instances; migrations run under Kysely's session advisory lock, so instances can start together.
+ */
+export async function openPostgresStore(options: PostgresOptions): Promise<SqlTagStore> {
+  if (options.schema !== undefined && !SCHEMA_RE.test(options.schema)) {
+    throw new Error(`invalid schema name ${options.schema}`);
+  }
+  // BIGINT (row ids, counts) as numbers: ids stay far below 2^53.
+  const types = {
+    getTypeParser(oid: number, format?: "text" | "binary") {
+      if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    types,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // A client whose server goes away emits "error": the pool listens on idle clients only, and an
+  // unheard error on a checked-out one would crash the process. Its next query fails instead, and
+  // the guard turns that into "unavailable".
+  pool.on("error", (err) => options.onPoolError?.(err));
+  pool.on("connect", (client) => client.on("error", (err) => options.onPoolError?.(err)));
+  if (options.schema) {
+    const client = await pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    } finally {
+      client.release();
+    }
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const engine: SqlEngine = {
+    name: "postgres",
+    rowLocks: true,
+    writeTransaction(kdb, fn) {
+      return kdb.transaction().execute(fn);
+    },
+    async close() {
+      // Kysely's destroy() ends the pool.
+    },
+  };
+  return new SqlTagStore(db, engine);
+}

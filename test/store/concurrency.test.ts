@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { GetResourcesCommand, TagResourcesCommand } from "@aws-sdk/client-resource-groups-tagging-api";
+import { ec2Arn, spawnInstance, startServer, type TestServer, testConfig } from "../helpers.ts";
+import { ENGINES } from "./engines.ts";
+
+const WRITERS = 40;
+const KEYS_PER_WRITER = 5;
+
+/**
+ * Many clients race to add tags to one resource through two tagd instances on one store: the
+ * 50-tag limit must hold exactly (no more than 50, and exactly 50 once 200 candidate keys arrived)
+ * and every acknowledged write must be there (no lost update).
+ */
+for (const engine of ENGINES) {
+  describe(`concurrent writers on two instances (${engine.name})`, { skip: engine.skip }, () => {
+    test("per-resource limit holds and no acknowledged write is lost", { timeout: 120_000 }, async () => {
+      const scratch = await engine.scratch();
+      const config = testConfig();
+      const one = await startServer({ config, ...scratch });
+      // SQLite: the second instance is a second process on the same file (a second connection in
+      // this process would block the event loop while waiting for the write lock).
+      const two: TestServer =
+        engine.name === "sqlite"
+          ? await spawnInstance({ config, dataDir: scratch.dataDir })
+          : await startServer({ config, ...scratch });
+      try {
+        const arn = ec2Arn("i-contended");
+        const clients = [one.tagging(), two.tagging()];
+        const results = await Promise.all(
+          Array.from({ length: WRITERS }, async (_, w) => {
+            const tags = Object.fromEntries(
+              Array.from({ length: KEYS_PER_WRITER }, (_, k) => [`w${w}-k${k}`, `v${w}`]),
+            );
+            const out = await clients[w % 2]?.send(
+              new TagResourcesCommand({ ResourceARNList: [arn], Tags: tags }),
+            );
+            return { keys: Object.keys(tags), ok: Object.keys(out?.FailedResourcesMap ?? {}).length === 0 };
+          }),
+        );
+        const got = await one.tagging().send(new GetResourcesCommand({ ResourceARNList: [arn] }));
+        const tags = got.ResourceTagMappingList?.[0]?.Tags ?? [];
+        const winners = results.filter((r) => r.ok);
+        assert.equal(winners.length, 50 / KEYS_PER_WRITER);
+        assert.equal(tags.length, 50);
+        const present = new Set(tags.map((t) => t.Key));
+        for (const w of winners)
+          for (const k of w.keys) assert.ok(present.has(k), `acknowledged key ${k} lost`);
+      } finally {
+        await two.stop();
+        await one.stop();
+        await scratch.dispose();
+      }
+    });
+  });
+}
