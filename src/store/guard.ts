@@ -29,9 +29,14 @@ export function isUnavailable(err: unknown): boolean {
 
 /** Wraps every store call so an unreachable database surfaces as `StoreUnavailableError`. */
 export function guardStore<S extends TagStore>(store: S): S {
-  return new Proxy(store, {
+  return guard(store, new Set(["jobs"]));
+}
+
+function guard<T extends object>(target: T, nested: Set<string | symbol> = new Set()): T {
+  return new Proxy(target, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
+      if (nested.has(prop) && typeof value === "object" && value !== null) return guard(value);
       if (typeof value !== "function") return value;
       return async (...args: unknown[]) => {
         try {

@@ -29,6 +29,53 @@ export interface TagStore {
   getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]>;
   listTagKeys(query: KeyQuery): Promise<Page<string>>;
   listTagValues(query: ValueQuery): Promise<Page<string>>;
+
+  /** Background jobs (compliance reports): state in the store, each claimed by one instance. */
+  readonly jobs: JobQueue;
+}
+
+export type JobState = "pending" | "running" | "succeeded" | "failed";
+
+export interface Job {
+  accountId: string;
+  id: string;
+  kind: string;
+  state: JobState;
+  payload: string;
+  result: string | null;
+  error: string | null;
+  createdAt: number;
+  claimedBy: string | null;
+  claimedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface JobQueue {
+  /** Adds a pending job, unless the account already has an unfinished job of that kind. */
+  enqueue(job: {
+    accountId: string;
+    id: string;
+    kind: string;
+    payload: string;
+    now: number;
+  }): Promise<{ ok: true } | { ok: false; active: Job }>;
+  /**
+   * Claims the oldest pending job of a kind — or a running one whose claim is older than
+   * `leaseMs` (its instance died) — for `worker`. Two instances never claim the same job.
+   */
+  claim(kind: string, worker: string, now: number, leaseMs: number): Promise<Job | undefined>;
+  /** Extends a claim; false when the job is no longer this worker's. */
+  renew(accountId: string, id: string, worker: string, now: number): Promise<boolean>;
+  /** Records the outcome; false when the job is no longer this worker's. */
+  finish(
+    accountId: string,
+    id: string,
+    worker: string,
+    outcome: { state: "succeeded"; result: string } | { state: "failed"; error: string },
+    now: number,
+  ): Promise<boolean>;
+  /** The account's most recent job of a kind. */
+  latest(accountId: string, kind: string): Promise<Job | undefined>;
 }
 
 export interface ResourceKey {

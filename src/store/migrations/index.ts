@@ -63,5 +63,28 @@ export function migrations(engine: EngineName): Record<string, Migration> {
         await sql`CREATE TABLE meta (key ${text} PRIMARY KEY, value ${text} NOT NULL)`.execute(db);
       },
     },
+    "0002_jobs": {
+      async up(db: Kysely<unknown>) {
+        await sql`CREATE TABLE jobs (
+          account_id ${text} NOT NULL,
+          id ${text} NOT NULL,
+          kind ${text} NOT NULL,
+          state ${text} NOT NULL,
+          payload ${text} NOT NULL,
+          result ${text},
+          error ${text},
+          created_at BIGINT NOT NULL,
+          claimed_by ${text},
+          claimed_at BIGINT,
+          finished_at BIGINT,
+          PRIMARY KEY (account_id, id)
+        )`.execute(db);
+        // At most one unfinished job of a kind per account: a second start is refused atomically.
+        await sql`CREATE UNIQUE INDEX jobs_one_active ON jobs (account_id, kind)
+          WHERE state IN ('pending', 'running')`.execute(db);
+        await sql`CREATE INDEX jobs_claimable ON jobs (kind, state, created_at)`.execute(db);
+        await sql`CREATE INDEX jobs_latest ON jobs (account_id, kind, created_at)`.execute(db);
+      },
+    },
   };
 }

@@ -47,6 +47,10 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
     const client = await pool.connect();
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    } catch (err) {
+      // Instances creating the schema at the same moment: "IF NOT EXISTS" still races in the catalog.
+      const code = (err as { code?: string }).code;
+      if (code !== "23505" && code !== "42P06") throw err;
     } finally {
       client.release();
     }

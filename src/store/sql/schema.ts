@@ -44,4 +44,17 @@ export interface DB {
     key: string;
     value: string;
   };
+  jobs: {
+    account_id: string;
+    id: string;
+    kind: string;
+    state: string;
+    payload: string;
+    result: string | null;
+    error: string | null;
+    created_at: number;
+    claimed_by: string | null;
+    claimed_at: number | null;
+    finished_at: number | null;
+  };
 }

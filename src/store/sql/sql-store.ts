@@ -12,6 +12,7 @@ import type {
   TagStore,
   ValueQuery,
 } from "../store.ts";
+import { SqlJobQueue } from "./jobs.ts";
 import type { DB } from "./schema.ts";
 
 type Conn = Kysely<DB> | Transaction<DB>;
@@ -108,14 +109,22 @@ const RESOURCE_COLUMNS = [
 /** The TagStore over Kysely; one implementation for both engines, which differ only in `SqlEngine`. */
 export class SqlTagStore implements TagStore {
   readonly engine: EngineName;
+  readonly jobs: SqlJobQueue;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly sqlEngine: SqlEngine,
   ) {
     this.engine = sqlEngine.name;
+    this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks);
   }
 
+  /**
+   * Runs the numbered migrations. PostgreSQL serialises instances that start together with Kysely's
+   * advisory lock. SQLite has no such lock: two processes may both see a migration as pending and
+   * one loses the race with an error after the winner committed, so a failure there is retried
+   * (the retry finds the migration applied).
+   */
   async migrate(): Promise<void> {
     const all = migrations(this.engine);
     const migrator = new Migrator({
@@ -124,10 +133,15 @@ export class SqlTagStore implements TagStore {
       migrationTableName: "tagd_migrations",
       migrationLockTableName: "tagd_migrations_lock",
     });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) {
-      const failed = results?.find((r) => r.status === "Error");
-      throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${String(error)}`);
+    const attempts = this.engine === "sqlite" ? 10 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const { error, results } = await migrator.migrateToLatest();
+      if (!error) return;
+      if (attempt >= attempts) {
+        const failed = results?.find((r) => r.status === "Error");
+        throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${String(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 50));
     }
   }
 
