@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,6 +7,7 @@ import { join } from "node:path";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { parseConfig, type TagdConfig } from "../src/config.ts";
 import { createServer, type Tagd } from "../src/server.ts";
+import { dropSchema } from "./store/engines.ts";
 
 /** Accounts every test server knows. AWS: 111111111111 (management) and 222222222222; Alibaba: one. */
 export const ACCOUNT_A = "111111111111";
@@ -62,9 +64,22 @@ export interface StartOptions {
   now?: () => number;
 }
 
-/** Starts tagd in-process on a free port with a fresh data directory. */
+/**
+ * Starts tagd in-process on a free port with a fresh data directory. Unless the options name a
+ * database, the engine is TAGD_TEST_ENGINE's: `postgres` puts the server in a schema of
+ * TAGD_TEST_DATABASE_URL named after the data directory (dropped by `stop(true)`), so every API
+ * suite runs on both engines.
+ */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tagd-test-"));
+  const pgUrl = process.env.TAGD_TEST_DATABASE_URL;
+  let ownSchema: string | undefined;
+  if (options.databaseUrl === undefined && process.env.TAGD_TEST_ENGINE === "postgres") {
+    if (!pgUrl) throw new Error("TAGD_TEST_ENGINE=postgres needs TAGD_TEST_DATABASE_URL");
+    // Derived from the data directory, so a restart on the same directory finds the same data.
+    ownSchema = `tagd_api_${createHash("sha256").update(dataDir).digest("hex").slice(0, 16)}`;
+    options = { ...options, databaseUrl: pgUrl, schema: ownSchema };
+  }
   const tagd = await createServer({
     config: options.config ?? testConfig(),
     dataDir,
@@ -74,7 +89,16 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   await tagd.app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = tagd.app.server.address() as AddressInfo;
-  return clientsFor(`http://127.0.0.1:${port}`, dataDir, tagd);
+  const server = clientsFor(`http://127.0.0.1:${port}`, dataDir, tagd);
+  if (!ownSchema) return server;
+  const schema = ownSchema;
+  return {
+    ...server,
+    async stop(removeData = false) {
+      await server.stop(removeData);
+      if (removeData && pgUrl) await dropSchema(pgUrl, schema);
+    },
+  };
 }
 
 /** SDK and admin clients for a tagd at `url`; `tagd` is the in-process server, if it is one. */
