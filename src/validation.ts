@@ -65,7 +65,9 @@ export type Infer<S> = S extends StringShape
             ? { [K in keyof S["members"]]?: Infer<S["members"][K]> }
             : never;
 
+/** The models' `Integer` is a 32-bit signed int. */
 const MAX_INT = 2 ** 31 - 1;
+const MIN_INT = -(2 ** 31);
 
 class TypeMismatch extends Error {}
 
@@ -130,7 +132,7 @@ function walk(shape: Shape, value: unknown, path: string, problems: string[]): u
       return value;
     }
     case "integer": {
-      if (typeof value !== "number" || !Number.isInteger(value) || Math.abs(value) > MAX_INT) {
+      if (typeof value !== "number" || !Number.isInteger(value) || value > MAX_INT || value < MIN_INT) {
         throw new TypeMismatch(`Expected an integer at '${where}'`);
       }
       if (shape.min !== undefined && value < shape.min) {

@@ -213,7 +213,32 @@ export function canonicalQuery(rawQuery: string): string {
   return pairs.map(([k, v]) => `${k}=${v}`).join("&");
 }
 
-/** Step 2c: signed headers, values trimmed with inner whitespace collapsed, repeats joined by commas. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A header value as the client signed it. Node's HTTP parser hands values over one char per byte
+ * (latin1), so UTF-8 text arrives as mojibake: read such bytes back as UTF-8, the bytes the client
+ * hashed. A value that is not valid UTF-8 stays as it came: Node's own HTTP client sends chars up to
+ * U+00FF as single bytes while the JS SDK signs their UTF-8, and keeping the char hashes those bytes.
+ */
+function headerText(value: string): string {
+  if (!/[\u0080-\uffff]/.test(value) || /[\u0100-\uffff]/.test(value)) return value;
+  try {
+    return UTF8.decode(Buffer.from(value, "latin1"));
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * SigV4's "trimall": outer blanks dropped, inner runs of spaces and tabs made one space. Only ASCII
+ * blanks: `\s` would also eat U+00A0, which is the second byte of UTF-8 "à" as Node delivers it.
+ */
+function trimAll(value: string): string {
+  return value.replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
+}
+
+/** Step 2c: signed headers, values trimmed with inner blanks collapsed, repeats joined by commas. */
 export function canonicalHeaders(req: SigV4Request, signedHeaders: string[]): string {
   return signedHeaders
     .map((name) => {
@@ -224,7 +249,7 @@ export function canonicalHeaders(req: SigV4Request, signedHeaders: string[]): st
           `Signed header '${name}' is not present in the request`,
         );
       }
-      return `${name}:${values.map((v) => v.trim().replace(/\s+/g, " ")).join(",")}\n`;
+      return `${name}:${values.map((v) => trimAll(headerText(v))).join(",")}\n`;
     })
     .join("");
 }

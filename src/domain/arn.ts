@@ -57,10 +57,9 @@ function splitResource(service: string, resource: string): { resourceType: strin
   const slash = body.indexOf("/");
   const colon = body.indexOf(":");
   const cut = slash < 0 ? colon : colon < 0 ? slash : Math.min(slash, colon);
-  if (cut < 0) {
-    const bareType = AWS_TAGGABLE_SERVICES[service]?.bareType ?? "";
-    return { resourceType: bareType, resourceId: body };
-  }
+  const info = AWS_TAGGABLE_SERVICES[service];
+  if (cut < 0) return { resourceType: info?.bareType ?? "", resourceId: body };
+  if (info?.pathType) return { resourceType: info.pathType, resourceId: body };
   return { resourceType: body.slice(0, cut), resourceId: body.slice(cut + 1) };
 }
 

@@ -6,11 +6,14 @@
  *   the following IAM resources", "Amazon S3 (buckets only)", "AWS IoT 1-Click – projects, devices").
  * - `bareType`: the resource type of an ARN whose resource part is a bare name
  *   (`arn:aws:s3:::bucket`, `arn:aws:sns:us-east-1:123456789012:topic`).
+ * - `pathType`: for a service whose resource part never starts with a type, the type of a resource
+ *   part holding a `/` or `:` — S3's `arn:aws:s3:::bucket/key` is an object, not type `bucket`.
  * - `global`: the service's ARNs carry no region; its resources live in the partition's home region.
  */
 export interface AwsServiceInfo {
   types?: readonly string[];
   bareType?: string;
+  pathType?: string;
   global?: boolean;
 }
 
@@ -151,7 +154,7 @@ export const AWS_TAGGABLE_SERVICES: Readonly<Record<string, AwsServiceInfo>> = {
   robomaker: plain,
   route53: { global: true },
   route53resolver: plain,
-  s3: { types: ["bucket"], bareType: "bucket" },
+  s3: { types: ["bucket"], bareType: "bucket", pathType: "object" },
   sagemaker: plain,
   savingsplans: { global: true },
   secretsmanager: plain,

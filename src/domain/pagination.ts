@@ -35,8 +35,10 @@ export class TokenSigner {
     const dot = token.indexOf(".");
     if (dot <= 0 || token.length > 2048) throw invalid();
     const payload = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), "base64url");
-    const expected = this.mac(payload, binding);
+    // Compared as text: decoding base64url skips stray chars, padding and spare low bits, so
+    // byte comparison would let many spellings of one MAC through.
+    const given = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.mac(payload, binding).toString("base64url"));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
     let parsed: unknown;
     try {
