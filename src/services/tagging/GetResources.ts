@@ -1,4 +1,5 @@
 import { AWS_TAGGABLE_SERVICES } from "../../domain/aws-services.ts";
+import type { TaggedResource } from "../../domain/resource.ts";
 import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
 import { openToken, pageToken, parseArns, type TaggingContext, toMapping } from "./common.ts";
@@ -75,8 +76,19 @@ export async function handler(ctx: TaggingContext, req: Request) {
   });
   return {
     PaginationToken: pageToken(ctx, page.cursor, query),
-    ResourceTagMappingList: page.items.map((r) => toMapping(r, includeCompliance)),
+    ResourceTagMappingList: mappings(page.items, includeCompliance, req.ExcludeCompliantResources === true),
   };
+}
+
+/**
+ * "Set this to true if you are interested in retrieving information on noncompliant resources only."
+ * Leaving resources out after the store's page can make a page short or empty while a token
+ * follows, which the seed allows: "A query can return fewer than this maximum, even if there are
+ * more results still to return."
+ */
+function mappings(items: TaggedResource[], includeCompliance: boolean, excludeCompliant: boolean) {
+  const all = items.map((r) => toMapping(r, includeCompliance));
+  return excludeCompliant ? all.filter((m) => m.ComplianceDetails?.ComplianceStatus === false) : all;
 }
 
 async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], includeCompliance: boolean) {
@@ -98,7 +110,10 @@ async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], i
     ctx.region,
     arns.map((a) => a.arn),
   );
-  return { PaginationToken: "", ResourceTagMappingList: found.map((r) => toMapping(r, includeCompliance)) };
+  return {
+    PaginationToken: "",
+    ResourceTagMappingList: mappings(found, includeCompliance, req.ExcludeCompliantResources === true),
+  };
 }
 
 function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilterSpec[] {

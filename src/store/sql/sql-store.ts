@@ -127,11 +127,20 @@ export class SqlTagStore implements TagStore {
    */
   async migrate(): Promise<void> {
     const all = migrations(this.engine);
+    // Without a schema, Kysely's Migrator finds its tables in *any* schema: on a PostgreSQL database
+    // where another schema already holds them (a second deployment, a test schema) it skipped
+    // creating them in ours and failed on "relation tagd_migrations_lock does not exist".
+    const schema =
+      this.engine === "postgres"
+        ? (await sql<{ schema: string | null }>`SELECT current_schema() AS schema`.execute(this.db)).rows[0]
+            ?.schema
+        : undefined;
     const migrator = new Migrator({
       db: this.db,
       provider: { getMigrations: async () => all },
       migrationTableName: "tagd_migrations",
       migrationLockTableName: "tagd_migrations_lock",
+      ...(schema ? { migrationTableSchema: schema } : {}),
     });
     const attempts = this.engine === "sqlite" ? 10 : 1;
     for (let attempt = 1; ; attempt++) {
