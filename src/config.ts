@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { cloudOfAccount } from "./domain/inventory.ts";
+import { cloudOfAccount, resolveResourceInput } from "./domain/inventory.ts";
+import { DomainError } from "./errors.ts";
 
 const accessKey = z.strictObject({
   accessKeyId: z.string().min(1).max(128),
@@ -90,6 +91,21 @@ export const configSchema = z
         }
         seenKeys.set(id, a.id);
       });
+    });
+    // Seed resources pass the checks the admin API makes, so a bad one stops the server at start with
+    // its index instead of failing inside the store.
+    const clouds = new Map(c.accounts.map((a) => [a.id, a.cloud]));
+    c.resources.forEach((r, i) => {
+      const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["resources", i], message });
+      try {
+        const record = resolveResourceInput(r);
+        const cloud = clouds.get(record.accountId);
+        if (cloud === undefined) issue(`account ${record.accountId} is not one of the configured accounts`);
+        else if (cloud !== record.cloud) issue(`account ${record.accountId} is an ${cloud} account`);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        issue(err.message);
+      }
     });
     if (c.organization) {
       const nodes = new Set([c.organization.root, ...c.organization.units.map((u) => u.id)]);

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { KeyRing } from "./auth/identity.ts";
 import { type SigningKeyCache, SigV4Error, type SigV4Request, verifySigV4 } from "./auth/sigv4.ts";
@@ -6,6 +7,7 @@ import { partitionOfRegion } from "./domain/aws-services.ts";
 import { DomainError, ServiceError } from "./errors.ts";
 import {
   AWS_JSON_PROTOCOL_ERRORS,
+  type AwsJsonAction,
   type AwsJsonService,
   decodeJsonBody,
   sendJson,
@@ -30,6 +32,21 @@ declare module "fastify" {
 
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
+/**
+ * The media types an AWS JSON body may be declared as. The SDKs and the CLI send
+ * `application/x-amz-json-1.1`; like DynamoDB (as dynalite records it), a body under any other type,
+ * or none, is not an operation of this protocol.
+ */
+const JSON_MEDIA_TYPES = new Set([
+  "application/x-amz-json-1.1",
+  "application/x-amz-json-1.0",
+  "application/json",
+]);
+
+function bodyOf(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+}
+
 /** Header names lower-cased, repeats kept in order: what SigV4's canonical headers need. */
 export function rawHeaderMap(rawHeaders: string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -50,7 +67,7 @@ export function sigV4Request(request: FastifyRequest): SigV4Request {
     rawPath: q < 0 ? url : url.slice(0, q),
     rawQuery: q < 0 ? "" : url.slice(q + 1),
     headers: rawHeaderMap(request.raw.rawHeaders),
-    body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+    body: bodyOf(request),
   };
 }
 
@@ -82,6 +99,17 @@ export class AwsJsonPipeline {
       );
     if (!split || !service) return fail("UnknownOperationException", `Unknown operation ${target}`);
     request.facts.action = `${service.name}.${split.operation}`;
+    const body = bodyOf(request);
+    const contentType = request.headers["content-type"];
+    const mediaType = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+    if (body.length > 0 && !JSON_MEDIA_TYPES.has(mediaType)) {
+      return fail(
+        "UnknownOperationException",
+        contentType === undefined
+          ? "The request has a body but no Content-Type: AWS JSON 1.1 requests carry 'Content-Type: application/x-amz-json-1.1'"
+          : `Unsupported Content-Type '${contentType}': AWS JSON 1.1 requests carry 'Content-Type: application/x-amz-json-1.1'`,
+      );
+    }
     try {
       const auth = verifySigV4(
         sigV4Request(request),
@@ -109,13 +137,15 @@ export class AwsJsonPipeline {
         );
       request.facts.account = principal.accountId;
 
-      const action = service.actions[split.operation];
+      // An own property only: `constructor` or `toString` is not an operation.
+      const action = Object.hasOwn(service.actions, split.operation)
+        ? service.actions[split.operation]
+        : undefined;
       if (!action) return fail("UnknownOperationException", `Unknown operation ${target}`);
-      const body = decodeJsonBody(request.body as Buffer);
-      const input = validate(action.input, body, {
-        typeError: (m) => new ServiceError("SerializationException", m),
-        constraintError: (m) => new ServiceError(service.validationErrorCode, m),
-      });
+      // JSON text is UTF-8 (RFC 8259); decoding other bytes leniently would store U+FFFD in tags.
+      if (!isUtf8(body))
+        throw new ServiceError("SerializationException", "The request body is not valid UTF-8");
+      const input = this.validateInput(request, action.input, decodeJsonBody(body), service);
       const result = await action.handler(
         {
           requestId,
@@ -145,6 +175,30 @@ export class AwsJsonPipeline {
         service.internalErrorCode,
         "The request processing failed because of an unknown error.",
         500,
+      );
+    }
+  }
+
+  private validateInput(
+    request: FastifyRequest,
+    shape: AwsJsonAction<Deps>["input"],
+    body: unknown,
+    service: AwsJsonService<Deps>,
+  ): unknown {
+    try {
+      return validate(shape, body, {
+        typeError: (m) => new ServiceError("SerializationException", m),
+        constraintError: (m) => new ServiceError(service.validationErrorCode, m),
+      });
+    } catch (err) {
+      if (err instanceof ServiceError) throw err;
+      // Whatever fails while the decoded body is checked was caused by the body: a value that no
+      // conversion to text survives (`{"toString": 1}`), arrays nested deeper than the stack. Still
+      // the client's mistake, so still a 4xx.
+      request.log.warn({ err }, "validation failed on a hostile body");
+      throw new ServiceError(
+        "SerializationException",
+        "The request body could not be deserialized: it holds values of the wrong type or nested too deeply",
       );
     }
   }

@@ -1,7 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 import { registerAdmin } from "./admin/index.ts";
-import { adminError } from "./admin/resources.ts";
+import { adminError, mergeDuplicates } from "./admin/resources.ts";
 import { KeyRing } from "./auth/identity.ts";
 import { SigningKeyCache } from "./auth/sigv4.ts";
 import { DEVELOPMENT_CONFIG, type TagdConfig } from "./config.ts";
@@ -55,7 +60,31 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     config,
     now: options.now ?? Date.now,
   };
-  if (config.resources.length > 0) await store.upsertResources(config.resources.map(resolveResourceInput));
+  if (config.resources.length > 0)
+    await store.upsertResources(mergeDuplicates(config.resources.map(resolveResourceInput)));
+
+  /** Errors raised outside a handler's own replies, in the wire format of the path's dialect. */
+  function sendError(
+    err: { statusCode?: number; code?: string; message: string },
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, "unhandled error");
+    const message =
+      status === 500 ? "The request processing failed because of an unknown error." : err.message;
+    if (request.url.startsWith("/admin/"))
+      return adminError(reply, status, err.code ?? "InternalError", message);
+    const code =
+      err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+        ? "RequestEntityTooLargeException"
+        : err.code === "FST_ERR_BAD_URL"
+          ? "UnknownOperationException"
+          : status === 500
+            ? "InternalFailure"
+            : "SerializationException";
+    return sendJsonError(reply, request.id, AWS_JSON_PROTOCOL_ERRORS[code] ?? status, code, message);
+  }
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -64,11 +93,31 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // A URL that cannot be decoded never reaches a route or the onRequest hook.
+    frameworkErrors: (err, request, reply) => {
+      request.facts = { dialect: "unknown" };
+      reply.header("x-request-id", request.id);
+      return sendError(err, request, reply);
+    },
   });
   app.decorateRequest("facts", null as never);
   app.addHook("onRequest", async (request, reply) => {
-    request.facts = {};
+    // The routes name the dialect for sure; this is what a request failing before them is logged as.
+    request.facts = {
+      dialect: request.url.startsWith("/admin/")
+        ? "admin"
+        : typeof request.headers["x-amz-target"] === "string"
+          ? "aws-json"
+          : "unknown",
+    };
     reply.header("x-request-id", request.id);
+  });
+  // Once close() has begun, a keep-alive connection is closed after its in-flight response: left
+  // open, it would hold close() up until the client or the keep-alive timeout (72 s) ends it.
+  let closing = false;
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
   });
   // Every body is kept raw: signatures are computed over the exact bytes. Each dialect decodes its own.
   app.removeAllContentTypeParsers();
@@ -89,7 +138,8 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     );
   });
 
-  app.get("/health", async (_request, reply) => {
+  app.get("/health", async (request, reply) => {
+    request.facts.dialect = "health";
     try {
       await store.ping();
       return reply.send({ status: "ok", engine: store.engine });
@@ -112,21 +162,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     );
   });
 
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) request.log.error({ err }, "unhandled error");
-    const message =
-      status === 500 ? "The request processing failed because of an unknown error." : err.message;
-    if (request.url.startsWith("/admin/"))
-      return adminError(reply, status, err.code ?? "InternalError", message);
-    const code =
-      err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
-        ? "RequestEntityTooLargeException"
-        : status === 500
-          ? "InternalFailure"
-          : "SerializationException";
-    return sendJsonError(reply, request.id, AWS_JSON_PROTOCOL_ERRORS[code] ?? status, code, message);
-  });
+  app.setErrorHandler(sendError);
 
   await app.ready();
   return {
@@ -134,6 +170,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     store,
     deps,
     async close() {
+      closing = true;
       await app.close();
       await store.close();
     },

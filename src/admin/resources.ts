@@ -45,6 +45,30 @@ function zodMessage(err: z.ZodError): string {
     .join("; ");
 }
 
+/**
+ * One record per resource, in first-seen order; a later entry's resourceGroupId and state win, as a
+ * second call would. The store counts one upsert row per record, and PostgreSQL refuses an upsert
+ * that touches one row twice.
+ */
+export function mergeDuplicates(records: ResourceRecord[]): ResourceRecord[] {
+  const byKey = new Map<string, ResourceRecord>();
+  for (const r of records) {
+    const key = `${r.accountId}\n${r.name}`;
+    const seen = byKey.get(key);
+    byKey.set(
+      key,
+      seen
+        ? {
+            ...seen,
+            resourceGroupId: r.resourceGroupId ?? seen.resourceGroupId,
+            state: r.state ?? seen.state,
+          }
+        : r,
+    );
+  }
+  return [...byKey.values()];
+}
+
 export function toView(r: ResourceRecord) {
   return {
     arn: r.name,
@@ -89,7 +113,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
     if (!body.success) return adminError(reply, 400, "InvalidRequest", zodMessage(body.error));
     const { records, problems } = resolveAll(body.data.resources);
     if (problems.length > 0) return adminError(reply, 400, "InvalidResource", problems.join("; "));
-    const result = await deps.store.upsertResources(records);
+    const result = await deps.store.upsertResources(mergeDuplicates(records));
     return reply.code(200).send(result);
   });
 
@@ -119,7 +143,8 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
     });
     if (problems.length > 0)
       return adminError(reply, 400, "InvalidResource", problems.slice(0, 20).join("; "));
-    const deleted = await deps.store.deleteResources(keys);
+    const unique = new Map(keys.map((k) => [`${k.accountId}\n${k.name}`, k]));
+    const deleted = await deps.store.deleteResources([...unique.values()]);
     return reply.code(200).send({ deleted });
   });
 
