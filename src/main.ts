@@ -35,7 +35,7 @@ async function main() {
     databaseUrl?: string;
     logLevel: string;
   }>();
-  const port = Number(opts.port);
+  const port = /^\d+$/.test(opts.port) ? Number(opts.port) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`--port: ${opts.port} is not a port number`);
   const config = opts.config ? loadConfigFile(opts.config) : DEVELOPMENT_CONFIG;

@@ -14,7 +14,7 @@ import type { Deps } from "./deps.ts";
 import { resolveResourceInput } from "./domain/inventory.ts";
 import { TokenSigner } from "./domain/pagination.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
-import { AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
+import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
 import { taggingService } from "./services/tagging/index.ts";
 import { openStore } from "./store/open.ts";
@@ -45,6 +45,31 @@ export interface Tagd {
 
 /** Well above the largest legal request (GetResources with 100 ARNs of 1011 characters). */
 export const API_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * A request Node's HTTP parser refuses (bad framing, oversized headers, a body on a GET without a
+ * length) never becomes a Fastify request; it still gets an AWS-format error and a request id.
+ */
+function rejectMalformedHttp(err: Error & { code?: string }, socket: import("node:net").Socket): void {
+  if (err.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const id = randomUUID();
+  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+  const code = "SerializationException";
+  const body = JSON.stringify({
+    __type: code,
+    message: tooLarge
+      ? "The request headers are too large"
+      : `Malformed HTTP request (${err.code ?? "parse error"})`,
+  });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\n` +
+      `content-type: ${AWS_JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-amzn-RequestId: ${id}\r\nx-request-id: ${id}\r\nx-amzn-ErrorType: ${code}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
 
 export async function createServer(options: ServerOptions): Promise<Tagd> {
   const config = options.config ?? DEVELOPMENT_CONFIG;
@@ -93,6 +118,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    clientErrorHandler: rejectMalformedHttp,
     // A URL that cannot be decoded never reaches a route or the onRequest hook.
     frameworkErrors: (err, request, reply) => {
       request.facts = { dialect: "unknown" };

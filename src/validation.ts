@@ -78,9 +78,17 @@ export function codePoints(s: string): number {
   return n;
 }
 
+/** The value as the error message shows it; hostile values (no toString, deep nesting) included. */
 function describe(value: unknown): string {
-  const text = Array.isArray(value) ? `[${value.map((v) => String(v)).join(", ")}]` : JSON.stringify(value);
-  const shown = typeof value === "string" ? value : (text ?? String(value));
+  let shown: string;
+  try {
+    const text = Array.isArray(value)
+      ? `[${value.map((v) => describe(v)).join(", ")}]`
+      : JSON.stringify(value);
+    shown = typeof value === "string" ? value : (text ?? typeof value);
+  } catch {
+    shown = Array.isArray(value) ? `[${value.length} items]` : typeof value;
+  }
   return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
 }
 

@@ -1,4 +1,4 @@
-import { AWS_TAGGABLE_SERVICES, PARTITION_HOME_REGION, partitionOfRegion } from "./aws-services.ts";
+import { awsService, PARTITION_HOME_REGION, partitionOfRegion } from "./aws-services.ts";
 
 /** An AWS ARN split into its parts. `region` and `accountId` are "" when the ARN leaves them out. */
 export interface ParsedArn {
@@ -57,7 +57,7 @@ function splitResource(service: string, resource: string): { resourceType: strin
   const slash = body.indexOf("/");
   const colon = body.indexOf(":");
   const cut = slash < 0 ? colon : colon < 0 ? slash : Math.min(slash, colon);
-  const info = AWS_TAGGABLE_SERVICES[service];
+  const info = awsService(service);
   if (cut < 0) return { resourceType: info?.bareType ?? "", resourceId: body };
   if (info?.pathType) return { resourceType: info.pathType, resourceId: body };
   return { resourceType: body.slice(0, cut), resourceId: body.slice(cut + 1) };
@@ -65,7 +65,7 @@ function splitResource(service: string, resource: string): { resourceType: strin
 
 /** Why the Resource Groups Tagging API cannot tag this resource, or null when it can. */
 export function unsupportedReason(arn: ParsedArn): string | null {
-  const info = AWS_TAGGABLE_SERVICES[arn.service];
+  const info = awsService(arn.service);
   if (!info) return `service ${arn.service} is not supported by the Resource Groups Tagging API`;
   if (info.types && !info.types.includes(arn.resourceType)) {
     return `resource type ${arn.service}:${arn.resourceType || "(none)"} is not supported by the Resource Groups Tagging API`;
@@ -76,6 +76,6 @@ export function unsupportedReason(arn: ParsedArn): string | null {
 /** The region a resource lives in when its ARN names none: the partition's home for global services. */
 export function impliedRegion(arn: ParsedArn): string | null {
   if (arn.region !== "") return arn.region;
-  if (AWS_TAGGABLE_SERVICES[arn.service]?.global) return PARTITION_HOME_REGION[arn.partition] ?? null;
+  if (awsService(arn.service)?.global) return PARTITION_HOME_REGION[arn.partition] ?? null;
   return null;
 }

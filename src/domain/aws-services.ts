@@ -178,6 +178,11 @@ export const AWS_TAGGABLE_SERVICES: Readonly<Record<string, AwsServiceInfo>> = {
   xray: plain,
 };
 
+/** The service's entry, looked up as data: names of Object.prototype are not services. */
+export function awsService(name: string): AwsServiceInfo | undefined {
+  return Object.hasOwn(AWS_TAGGABLE_SERVICES, name) ? AWS_TAGGABLE_SERVICES[name] : undefined;
+}
+
 /** The region that holds a partition's global resources (IAM, CloudFront, Route 53, …). */
 export const PARTITION_HOME_REGION: Readonly<Record<string, string>> = {
   aws: "us-east-1",

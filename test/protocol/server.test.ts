@@ -337,3 +337,30 @@ test("what the in-flight requests wrote is in the store after a restart", async 
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("a request Node's HTTP parser refuses still gets an AWS-format error with a request id", async () => {
+  const { connect } = await import("node:net");
+  const raw = async (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, "127.0.0.1", () => socket.write(text));
+      let out = "";
+      socket.on("data", (d) => {
+        out += d.toString();
+      });
+      socket.on("end", () => resolve(out));
+      socket.on("error", reject);
+    });
+  for (const text of [
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",
+  ]) {
+    const answer = await raw(text);
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /\r\nx-amzn-RequestId: [0-9a-f-]{36}\r\n/);
+    assert.match(answer, /\r\nx-amzn-ErrorType: SerializationException\r\n/);
+    const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+    assert.equal(body.__type, "SerializationException");
+    assert.ok(body.message.length > 0);
+  }
+  assert.equal((await fetch(`${server.url}/health`)).status, 200);
+});

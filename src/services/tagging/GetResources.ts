@@ -1,4 +1,4 @@
-import { AWS_TAGGABLE_SERVICES } from "../../domain/aws-services.ts";
+import { awsService } from "../../domain/aws-services.ts";
 import type { TaggedResource } from "../../domain/resource.ts";
 import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
@@ -142,7 +142,7 @@ function parseTypeFilters(filters: string[]): TypeFilterSpec[] {
     if (service === "" || resourceType === "") {
       throw invalidParameter(`Invalid resource type filter '${filter}': use service or service:resourceType`);
     }
-    if (!AWS_TAGGABLE_SERVICES[service]) throw invalidParameter(`Unsupported service=${service}`);
+    if (!awsService(service)) throw invalidParameter(`Unsupported service=${service}`);
     out.set(filter, resourceType === undefined ? { service } : { service, resourceType });
   }
   return [...out.values()];
