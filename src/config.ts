@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { cloudOfAccount, resolveResourceInput } from "./domain/inventory.ts";
+import { cloudOfAccount, resolveImport } from "./domain/inventory.ts";
 import { DomainError } from "./errors.ts";
 
 const accessKey = z.strictObject({
@@ -41,6 +41,7 @@ export const resourceInputSchema = z.strictObject({
   resourceId: z.string().min(1).optional(),
   resourceGroupId: z.string().min(1).optional(),
   state: z.string().min(1).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
 });
 
 const organization = z.strictObject({
@@ -98,7 +99,7 @@ export const configSchema = z
     c.resources.forEach((r, i) => {
       const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["resources", i], message });
       try {
-        const record = resolveResourceInput(r);
+        const record = resolveImport(r).resource;
         const cloud = clouds.get(record.accountId);
         if (cloud === undefined) issue(`account ${record.accountId} is not one of the configured accounts`);
         else if (cloud !== record.cloud) issue(`account ${record.accountId} is an ${cloud} account`);

@@ -11,7 +11,7 @@ import { KeyRing } from "./auth/identity.ts";
 import { SigningKeyCache } from "./auth/sigv4.ts";
 import { DEVELOPMENT_CONFIG, type TagdConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
-import { resolveResourceInput } from "./domain/inventory.ts";
+import { resolveImport } from "./domain/inventory.ts";
 import { TokenSigner } from "./domain/pagination.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
@@ -86,7 +86,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     now: options.now ?? Date.now,
   };
   if (config.resources.length > 0)
-    await store.upsertResources(mergeDuplicates(config.resources.map(resolveResourceInput)));
+    await store.upsertResources(mergeDuplicates(config.resources.map(resolveImport)));
 
   /** Errors raised outside a handler's own replies, in the wire format of the path's dialect. */
   function sendError(

@@ -132,6 +132,13 @@ function walk(shape: Shape, value: unknown, path: string, problems: string[]): u
           `Value '${describe(value)}' at '${where}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
         );
       }
+      // Neither engine can keep these faithfully: PostgreSQL refuses NUL in text, and a lone
+      // surrogate has no UTF-8 form (it would come back as U+FFFD).
+      if (value.includes("\u0000") || !value.isWellFormed()) {
+        problems.push(
+          `Value at '${where}' failed to satisfy constraint: Member must not contain the NUL character or unpaired surrogates`,
+        );
+      }
       if (shape.enum && !shape.enum.includes(value)) {
         problems.push(
           `Value '${describe(value)}' at '${where}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]`,

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { resourceInputSchema } from "../config.ts";
 import type { Deps } from "../deps.ts";
 import { parseArn } from "../domain/arn.ts";
-import { type ResourceInput, resolveResourceInput } from "../domain/inventory.ts";
-import type { ResourceRecord } from "../domain/resource.ts";
+import { type ResourceInput, resolveImport, resolveResourceInput } from "../domain/inventory.ts";
+import type { ResourceImport, ResourceRecord } from "../domain/resource.ts";
 import { DomainError } from "../errors.ts";
 import type { ResourceKey } from "../store/store.ts";
 
@@ -46,13 +46,13 @@ function zodMessage(err: z.ZodError): string {
 }
 
 /**
- * One record per resource, in first-seen order; a later entry's resourceGroupId and state win, as a
- * second call would. The store counts one upsert row per record, and PostgreSQL refuses an upsert
- * that touches one row twice.
+ * One entry per resource, in first-seen order; a later entry's resourceGroupId, state and tag values
+ * win, as a second call would. PostgreSQL refuses an upsert that touches one row twice.
  */
-export function mergeDuplicates(records: ResourceRecord[]): ResourceRecord[] {
-  const byKey = new Map<string, ResourceRecord>();
-  for (const r of records) {
+export function mergeDuplicates(items: ResourceImport[]): ResourceImport[] {
+  const byKey = new Map<string, ResourceImport>();
+  for (const item of items) {
+    const r = item.resource;
     const key = `${r.accountId}\n${r.name}`;
     const seen = byKey.get(key);
     byKey.set(
@@ -60,10 +60,14 @@ export function mergeDuplicates(records: ResourceRecord[]): ResourceRecord[] {
       seen
         ? {
             ...seen,
-            resourceGroupId: r.resourceGroupId ?? seen.resourceGroupId,
-            state: r.state ?? seen.state,
+            resource: {
+              ...seen.resource,
+              resourceGroupId: r.resourceGroupId ?? seen.resource.resourceGroupId,
+              state: r.state ?? seen.resource.state,
+            },
+            tags: [...(seen.tags ?? []), ...(item.tags ?? [])],
           }
-        : r,
+        : item,
     );
   }
   return [...byKey.values()];
@@ -87,19 +91,20 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
   const accounts = new Map(deps.config.accounts.map((a) => [a.id, a.cloud]));
 
   /** All or nothing: every entry is resolved before anything is written. */
-  function resolveAll(inputs: ResourceInput[]): { records: ResourceRecord[]; problems: string[] } {
-    const records: ResourceRecord[] = [];
+  function resolveAll(inputs: ResourceInput[]): { records: ResourceImport[]; problems: string[] } {
+    const records: ResourceImport[] = [];
     const problems: string[] = [];
     inputs.forEach((input, i) => {
       try {
-        const record = resolveResourceInput(input);
+        const item = resolveImport(input);
+        const record = item.resource;
         const cloud = accounts.get(record.accountId);
         if (cloud === undefined)
           throw new DomainError("InvalidParameter", `account ${record.accountId} is not configured`);
         if (cloud !== record.cloud) {
           throw new DomainError("InvalidParameter", `account ${record.accountId} is an ${cloud} account`);
         }
-        records.push(record);
+        records.push(item);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         if (problems.length < 20) problems.push(`resources[${i}]: ${err.message}`);
@@ -113,8 +118,12 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
     if (!body.success) return adminError(reply, 400, "InvalidRequest", zodMessage(body.error));
     const { records, problems } = resolveAll(body.data.resources);
     if (problems.length > 0) return adminError(reply, 400, "InvalidResource", problems.join("; "));
-    const result = await deps.store.upsertResources(mergeDuplicates(records));
-    return reply.code(200).send(result);
+    try {
+      return reply.code(200).send(await deps.store.upsertResources(mergeDuplicates(records)));
+    } catch (err) {
+      if (err instanceof DomainError) return adminError(reply, 400, "InvalidResource", err.message);
+      throw err;
+    }
   });
 
   app.delete("/admin/v1/resources", { bodyLimit: ADMIN_BODY_LIMIT }, async (request, reply) => {

@@ -1,6 +1,7 @@
 import { DomainError } from "../errors.ts";
 import { impliedRegion, parseArn } from "./arn.ts";
-import type { Cloud, ResourceRecord } from "./resource.ts";
+import type { Cloud, ResourceImport, ResourceRecord } from "./resource.ts";
+import { TAG_RULES_BY_CLOUD, tagProblems } from "./tags.ts";
 
 export type InventoryMode = "open" | "strict";
 
@@ -16,6 +17,8 @@ export interface ResourceInput {
   resourceId?: string;
   resourceGroupId?: string;
   state?: string;
+  /** Tags to set when registering (system tags such as `aws:cloudformation:…` included). */
+  tags?: Record<string, string>;
 }
 
 const AWS_ACCOUNT = /^\d{12}$/;
@@ -94,4 +97,26 @@ export function resolveResourceInput(input: ResourceInput): ResourceRecord {
     resourceGroupId: input.resourceGroupId ?? null,
     state: input.state ?? null,
   };
+}
+
+/**
+ * An inventory entry with its tags, checked against its cloud's lengths and per-resource limit.
+ * Reserved prefixes are allowed here: the inventory may carry the cloud's own system tags.
+ */
+export function resolveImport(input: ResourceInput): ResourceImport {
+  const resource = resolveResourceInput(input);
+  const rules = TAG_RULES_BY_CLOUD[resource.cloud];
+  const tags = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
+  for (const tag of tags) {
+    const problems = tagProblems(tag, { ...rules, reservedKeyPrefixes: [] });
+    if (problems.length > 0)
+      throw new DomainError("InvalidParameter", `tag ${JSON.stringify(tag.key)}: ${problems.join("; ")}`);
+  }
+  if (tags.length > rules.maxTagsPerResource) {
+    throw new DomainError(
+      "InvalidParameter",
+      `${tags.length} tags; a resource can have at most ${rules.maxTagsPerResource}`,
+    );
+  }
+  return { resource, tags, maxTags: rules.maxTagsPerResource };
 }

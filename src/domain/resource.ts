@@ -23,3 +23,12 @@ export interface Tag {
 export interface TaggedResource extends ResourceRecord {
   tags: Tag[];
 }
+
+/** A resource to register in bulk, with tags to merge into its own. */
+export interface ResourceImport {
+  resource: ResourceRecord;
+  /** Tags to set on the resource (other tags stay). A later duplicate key wins. */
+  tags?: Tag[];
+  /** Refuse the whole import (DomainError InvalidParameter) if the resource would carry more. */
+  maxTags?: number;
+}

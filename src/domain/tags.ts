@@ -18,6 +18,16 @@ export const AWS_TAG_RULES: TagRules = {
   reservedKeyPrefixes: ["aws:"],
 };
 
+/** Alibaba Cloud (ECS AddTags): 20 tags per resource, key 1–128, value 0–128, `aliyun` / `acs:` reserved. */
+export const ALIBABA_TAG_RULES: TagRules = {
+  maxTagsPerResource: 20,
+  keyLength: { min: 1, max: 128 },
+  valueLength: { min: 0, max: 128 },
+  reservedKeyPrefixes: ["aliyun", "acs:"],
+};
+
+export const TAG_RULES_BY_CLOUD = { aws: AWS_TAG_RULES, alibaba: ALIBABA_TAG_RULES } as const;
+
 export function reservedPrefixOf(key: string, rules: TagRules): string | undefined {
   const lower = key.toLowerCase();
   return rules.reservedKeyPrefixes.find((p) => lower.startsWith(p));

@@ -1,4 +1,6 @@
-import type { ResourceRecord, Tag, TaggedResource } from "../domain/resource.ts";
+import type { ResourceImport, ResourceRecord, Tag, TaggedResource } from "../domain/resource.ts";
+
+export type { ResourceImport };
 
 /**
  * The storage contract. Two engines implement it (SQLite, PostgreSQL) and pass one test suite.
@@ -16,7 +18,11 @@ export interface TagStore {
   getOrSetMeta(key: string, value: string): Promise<string>;
 
   // Inventory
-  upsertResources(resources: ResourceRecord[]): Promise<{ created: number; updated: number }>;
+  /**
+   * Registers resources in bulk, all or nothing; an existing resource gets the given resource group
+   * and state (when not null) and the given tags merged into its own.
+   */
+  upsertResources(items: ResourceImport[]): Promise<ImportResult>;
   deleteResources(keys: ResourceKey[]): Promise<number>;
   listInventory(query: InventoryQuery): Promise<Page<ResourceRecord>>;
   getResources(accountId: string, names: string[]): Promise<Map<string, ResourceRecord>>;
@@ -76,6 +82,13 @@ export interface JobQueue {
   ): Promise<boolean>;
   /** The account's most recent job of a kind. */
   latest(accountId: string, kind: string): Promise<Job | undefined>;
+}
+
+export interface ImportResult {
+  created: number;
+  updated: number;
+  /** Tags written (new keys and changed values). */
+  tags: number;
 }
 
 export interface ResourceKey {

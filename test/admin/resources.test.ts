@@ -179,7 +179,7 @@ test("10,000 resources in one call, then filters and pages over them", async () 
   const resources = bulk(10_000);
   const created = await server.admin("POST", "/admin/v1/resources", { resources });
   assert.equal(created.status, 200, JSON.stringify(created.body));
-  assert.deepEqual(created.body, { created: 10_000, updated: 0 });
+  assert.deepEqual(created.body, { created: 10_000, updated: 0, tags: 0 });
 
   // Registering again updates resourceGroupId and state, and creates nothing.
   const again = resources.slice(0, 40).map((r, i) => ({
@@ -188,7 +188,7 @@ test("10,000 resources in one call, then filters and pages over them", async () 
   }));
   const updated = await server.admin("POST", "/admin/v1/resources", { resources: again });
   assert.equal(updated.status, 200, JSON.stringify(updated.body));
-  assert.deepEqual(updated.body, { created: 0, updated: 40 });
+  assert.deepEqual(updated.body, { created: 0, updated: 40, tags: 0 });
 
   const b = await listAll(`accountId=${ACCOUNT_B}`);
   assert.equal(b.length, 2500);
@@ -338,7 +338,7 @@ test("the same resource twice in one call is registered once", async () => {
     resources: [{ arn }, { arn, resourceGroupId: "rg-twice" }],
   });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  assert.deepEqual(res.body, { created: 1, updated: 0 });
+  assert.deepEqual(res.body, { created: 1, updated: 0, tags: 0 });
   const listed = (await listAll("region=us-east-1&service=ec2")).filter((r) => r.arn === arn);
   assert.equal(listed.length, 1);
   assert.equal(listed[0]?.resourceGroupId, "rg-twice");
@@ -348,7 +348,7 @@ test("strict inventory: registered resources can be tagged, unregistered ones ca
   const registered = ec2Arn("i-0registered00001", ACCOUNT_B);
   const unregistered = ec2Arn("i-0unregistered001", ACCOUNT_B);
   const res = await server.admin("POST", "/admin/v1/resources", { resources: [{ arn: registered }] });
-  assert.deepEqual(res.body, { created: 1, updated: 0 });
+  assert.deepEqual(res.body, { created: 1, updated: 0, tags: 0 });
 
   const client = server.tagging("us-east-1", KEY_B);
   const tagged = await client.send(
@@ -375,7 +375,7 @@ test("DELETE removes resources and their tags", async () => {
   const reg = await server.admin("POST", "/admin/v1/resources", {
     resources: [...arns.map((arn) => ({ arn })), { arn: bucket, region: "us-west-2", accountId: ACCOUNT_A }],
   });
-  assert.deepEqual(reg.body, { created: 3, updated: 0 });
+  assert.deepEqual(reg.body, { created: 3, updated: 0, tags: 0 });
   const tagged = await client.send(
     new TagResourcesCommand({
       ResourceARNList: [...arns, bucket],
@@ -433,4 +433,53 @@ test("without an adminToken the admin API is disabled", async () => {
   } finally {
     await other.stop(true);
   }
+});
+
+test("resources can be imported with their tags, system tags included, within the cloud's limits", async () => {
+  const arn = ec2Arn("i-0imported0000001", ACCOUNT_A, "eu-north-1");
+  const post = await server.admin("POST", "/admin/v1/resources", {
+    resources: [{ arn, tags: { env: "prod", "aws:cloudformation:stack-name": "web" } }],
+  });
+  assert.equal(post.status, 200);
+  assert.deepEqual(post.body, { created: 1, updated: 0, tags: 2 });
+  const client = server.tagging("eu-north-1");
+  const got = await client.send(new GetResourcesCommand({ TagFilters: [{ Key: "env", Values: ["prod"] }] }));
+  assert.deepEqual(got.ResourceTagMappingList, [
+    {
+      ResourceARN: arn,
+      Tags: [
+        { Key: "aws:cloudformation:stack-name", Value: "web" },
+        { Key: "env", Value: "prod" },
+      ],
+    },
+  ]);
+  assert.deepEqual((await client.send(new GetTagKeysCommand({}))).TagKeys, [
+    "aws:cloudformation:stack-name",
+    "env",
+  ]);
+
+  const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"]));
+  const refused = await server.admin("POST", "/admin/v1/resources", { resources: [{ arn, tags: tooMany }] });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.error.message, /resources\[0\].*at most 50/);
+  // Merging past the limit is refused too, and nothing of the call is written.
+  const merged = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`m${i}`, "v"]));
+  const over = await server.admin("POST", "/admin/v1/resources", {
+    resources: [
+      { arn: ec2Arn("i-0importedother01", ACCOUNT_A, "eu-north-1"), tags: { x: "1" } },
+      { arn, tags: merged },
+    ],
+  });
+  assert.equal(over.status, 400);
+  assert.match(over.body.error.message, /51 tags; at most 50/);
+  assert.deepEqual((await client.send(new GetTagKeysCommand({}))).TagKeys, [
+    "aws:cloudformation:stack-name",
+    "env",
+  ]);
+
+  const longValue = await server.admin("POST", "/admin/v1/resources", {
+    resources: [{ arn, tags: { k: "v".repeat(257) } }],
+  });
+  assert.equal(longValue.status, 400);
+  assert.match(longValue.body.error.message, /resources\[0\]: tag "k"/);
 });

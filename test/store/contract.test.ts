@@ -47,14 +47,82 @@ for (const engine of ENGINES) {
 
     test("upsertResources counts created and updated, and keeps fields not given", async () => {
       const r = { ...ec2("i-up"), resourceGroupId: "rg-1", state: "Enabled" };
-      assert.deepEqual(await store.upsertResources([r, ec2("i-up2")]), { created: 2, updated: 0 });
-      assert.deepEqual(await store.upsertResources([{ ...r, resourceGroupId: null, state: "Disabled" }]), {
-        created: 0,
-        updated: 1,
+      assert.deepEqual(await store.upsertResources([{ resource: r }, { resource: ec2("i-up2") }]), {
+        created: 2,
+        updated: 0,
+        tags: 0,
       });
+      assert.deepEqual(
+        await store.upsertResources([{ resource: { ...r, resourceGroupId: null, state: "Disabled" } }]),
+        {
+          created: 0,
+          updated: 1,
+          tags: 0,
+        },
+      );
       const got = (await store.getResources(A, [r.name])).get(r.name);
       assert.equal(got?.resourceGroupId, "rg-1");
       assert.equal(got?.state, "Disabled");
+    });
+
+    test("a bulk import sets and merges tags, keeps the counters, and lists the resources as tagged", async () => {
+      const region = "ca-central-1";
+      const one = ec2("i-imp1", A, region);
+      const two = ec2("i-imp2", A, region);
+      const first = await store.upsertResources([
+        { resource: one, tags: [tag("env", "prod"), tag("team", "a")] },
+        { resource: two, tags: [tag("env", "prod")] },
+        { resource: ec2("i-imp3", A, region) },
+      ]);
+      assert.deepEqual(first, { created: 3, updated: 0, tags: 3 });
+      const second = await store.upsertResources([
+        { resource: one, tags: [tag("env", "dev"), tag("new", "x")] },
+      ]);
+      assert.deepEqual(second, { created: 0, updated: 1, tags: 2 });
+      const [got] = await store.getTagged(A, region, [one.name]);
+      assert.deepEqual(got?.tags, [tag("env", "dev"), tag("new", "x"), tag("team", "a")]);
+      assert.deepEqual((await store.listTagKeys({ accountId: A, region, limit: 10 })).items, [
+        "env",
+        "new",
+        "team",
+      ]);
+      assert.deepEqual((await store.listTagValues({ accountId: A, region, key: "env", limit: 10 })).items, [
+        "dev",
+        "prod",
+      ]);
+      const listed = await store.queryTagged({
+        accountId: A,
+        region,
+        tagFilters: [],
+        typeFilters: [],
+        limit: 10,
+      });
+      assert.deepEqual(
+        listed.items.map((r) => r.name),
+        [one.name, two.name],
+      );
+      // Tags set through the API afterwards keep the imported ones and the counters right.
+      await store.applyTagChanges(A, [{ resource: two, register: false, set: [], remove: ["env"] }]);
+      assert.deepEqual((await store.listTagValues({ accountId: A, region, key: "env", limit: 10 })).items, [
+        "dev",
+      ]);
+    });
+
+    test("a bulk import over a resource's limit changes nothing", async () => {
+      const r = ec2("i-imp-limit", A, "ca-west-1");
+      await store.upsertResources([{ resource: r, tags: [tag("a", "1"), tag("b", "2")], maxTags: 3 }]);
+      await assert.rejects(
+        store.upsertResources([
+          { resource: ec2("i-imp-other", A, "ca-west-1"), tags: [tag("z", "1")] },
+          { resource: r, tags: [tag("c", "3"), tag("d", "4")], maxTags: 3 },
+        ]),
+        /at most 3/,
+      );
+      assert.equal((await store.getResources(A, [ec2("i-imp-other", A, "ca-west-1").name])).size, 0);
+      assert.deepEqual((await store.listTagKeys({ accountId: A, region: "ca-west-1", limit: 10 })).items, [
+        "a",
+        "b",
+      ]);
     });
 
     test("applyTagChanges registers, sets, overwrites and removes, keeping key and value counts", async () => {
@@ -168,7 +236,7 @@ for (const engine of ENGINES) {
         await store.applyTagChanges(B, [
           { resource: ec2("i-b", B, region), register: true, set: [tag("parity", "odd")], remove: [] },
         ]);
-        await store.upsertResources([ec2("i-never-tagged", A, region)]);
+        await store.upsertResources([{ resource: ec2("i-never-tagged", A, region) }]);
       });
 
       async function all(q: Omit<Parameters<TagStore["queryTagged"]>[0], "cursor">) {
@@ -289,7 +357,7 @@ for (const engine of ENGINES) {
 
     test("listInventory filters and pages", async () => {
       const rs = Array.from({ length: 12 }, (_, i) => ec2(`i-inv${i}`, B, "sa-east-1"));
-      await store.upsertResources(rs);
+      await store.upsertResources(rs.map((resource) => ({ resource })));
       const seen: string[] = [];
       let cursor: string | undefined;
       do {

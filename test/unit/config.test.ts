@@ -130,7 +130,12 @@ test("every bad field is named by its path", () => {
       (c) => c.resources.push({ arn: "arn:aws:s3:::bucket", accountId: "111111111111" }),
       /resources\[1\]: .*region/,
     ],
-    ["unknown resource field", (c) => (c.resources[0].tags = {}), /resources\[0\].*tags/],
+    ["unknown resource field", (c) => (c.resources[0].labels = {}), /resources\[0\].*labels/],
+    [
+      "resource tag over the length limit",
+      (c) => (c.resources[0].tags = { k: "v".repeat(257) }),
+      /resources\[0\]: tag "k"/,
+    ],
     ["wrong type", (c) => (c.accounts = {}), /accounts: /],
   ];
   for (const [label, mutate, expected] of cases) {

@@ -466,3 +466,26 @@ describe("codePoints", () => {
     });
   }
 });
+
+test("strings with NUL or an unpaired surrogate break a constraint, anywhere, keys of maps included", () => {
+  const shape = {
+    type: "structure",
+    members: {
+      Name: { type: "string" },
+      Tags: { type: "map", key: { type: "string" }, value: { type: "string" } },
+    },
+  } as const;
+  const errors = {
+    typeError: (m: string) => new Error(`type: ${m}`),
+    constraintError: (m: string) => new Error(`constraint: ${m}`),
+  };
+  for (const bad of ["a\u0000b", "\ud800", "x\udc00y"]) {
+    assert.throws(
+      () => validate(shape, { Name: bad }, errors),
+      /constraint: .*NUL character or unpaired surrogates/,
+    );
+    assert.throws(() => validate(shape, { Tags: { [bad]: "v" } }, errors), /constraint: /);
+    assert.throws(() => validate(shape, { Tags: { k: bad } }, errors), /constraint: /);
+  }
+  assert.deepEqual(validate(shape, { Name: "😀 ok" }, errors), { Name: "😀 ok" });
+});
