@@ -28,6 +28,11 @@ export interface SqlEngine {
   writeTransaction<T>(db: Kysely<DB>, fn: (tx: Conn) => Promise<T>): Promise<T>;
   /** Whether `SELECT … FOR UPDATE` is needed (and understood) to lock a resource row. */
   rowLocks: boolean;
+  /**
+   * Upserts `[account_id, rid, region, key, value]` rows inside the current write transaction, when
+   * the engine has a faster way than multi-row statements (SQLite: one prepared statement, reused).
+   */
+  writeTagRows?(rows: unknown[][]): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +81,10 @@ function toRow(r: ResourceRecord) {
     resource_group_id: r.resourceGroupId,
     state: r.state,
   };
+}
+
+function compareText(a: unknown, b: unknown): number {
+  return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
 }
 
 function lastValue(tags: Tag[], key: string): string {
@@ -300,14 +309,19 @@ export class SqlTagStore implements TagStore {
           }
         }
         tagsWritten += tagRows.length;
-        await inSlices(tagRows, 5, (slice) =>
-          run(
-            tx,
-            `INSERT INTO tags (account_id, rid, region, key, value) VALUES ${placeholders(engine, slice.length, 5)}
-             ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value`,
-            slice.flat(),
-          ),
-        );
+        // In index order: consecutive rows land on the same pages of the (key, value) index.
+        tagRows.sort((a, b) => compareText(a[3], b[3]) || compareText(a[4], b[4]));
+        if (this.sqlEngine.writeTagRows) this.sqlEngine.writeTagRows(tagRows);
+        else {
+          await inSlices(tagRows, 5, (slice) =>
+            run(
+              tx,
+              `INSERT INTO tags (account_id, rid, region, key, value) VALUES ${placeholders(engine, slice.length, 5)}
+               ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value`,
+              slice.flat(),
+            ),
+          );
+        }
       }
       await applyCountDeltas(tx, engine, keyDeltas, valueDeltas);
       return { created, updated: items.length - created, tags: tagsWritten };
