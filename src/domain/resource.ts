@@ -22,6 +22,8 @@ export interface Tag {
 /** A resource with its tags, as the listing queries return it. */
 export interface TaggedResource extends ResourceRecord {
   tags: Tag[];
+  /** The same tags as the AWS APIs encode them, `[{"Key":…,"Value":…}]` sorted by key. */
+  tagsJson: string;
 }
 
 /** A resource to register in bulk, with tags to merge into its own. */

@@ -75,12 +75,18 @@ export function decodeJsonBody(body: Buffer): unknown {
   return parsed;
 }
 
+/** A response body a handler has already written as JSON text (large listings splice stored JSON). */
+export class EncodedJson {
+  constructor(readonly text: string) {}
+}
+
 export function sendJson(reply: FastifyReply, requestId: string, body: object): FastifyReply {
+  const text = body instanceof EncodedJson ? body.text : JSON.stringify(body);
   return reply
     .code(200)
     .header("x-amzn-RequestId", requestId)
     .header("content-type", AWS_JSON_CONTENT_TYPE)
-    .send(Buffer.from(JSON.stringify(body)));
+    .send(Buffer.from(text));
 }
 
 export function sendJsonError(

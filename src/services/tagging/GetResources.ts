@@ -1,8 +1,9 @@
 import { awsService } from "../../domain/aws-services.ts";
 import type { TaggedResource } from "../../domain/resource.ts";
+import { EncodedJson } from "../../protocols/aws-json.ts";
 import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
-import { openToken, pageToken, parseArns, type TaggingContext, toMapping } from "./common.ts";
+import { compliance, mappingJson, openToken, pageToken, parseArns, type TaggingContext } from "./common.ts";
 import { invalidParameter } from "./errors.ts";
 import { ARN, PAGINATION_TOKEN, TAG_KEY } from "./shapes.ts";
 
@@ -74,10 +75,12 @@ export async function handler(ctx: TaggingContext, req: Request) {
     tagLimit: tagsPerPage,
     cursor: openToken(ctx, req.PaginationToken, query),
   });
-  return {
-    PaginationToken: pageToken(ctx, page.cursor, query),
-    ResourceTagMappingList: mappings(page.items, includeCompliance, req.ExcludeCompliantResources === true),
-  };
+  return response(
+    pageToken(ctx, page.cursor, query),
+    page.items,
+    includeCompliance,
+    req.ExcludeCompliantResources === true,
+  );
 }
 
 /**
@@ -86,9 +89,15 @@ export async function handler(ctx: TaggingContext, req: Request) {
  * follows, which the seed allows: "A query can return fewer than this maximum, even if there are
  * more results still to return."
  */
-function mappings(items: TaggedResource[], includeCompliance: boolean, excludeCompliant: boolean) {
-  const all = items.map((r) => toMapping(r, includeCompliance));
-  return excludeCompliant ? all.filter((m) => m.ComplianceDetails?.ComplianceStatus === false) : all;
+function response(
+  token: string,
+  items: TaggedResource[],
+  includeCompliance: boolean,
+  excludeCompliant: boolean,
+) {
+  const kept = excludeCompliant ? items.filter((r) => !compliance(r).ComplianceStatus) : items;
+  const list = kept.map((r) => mappingJson(r, includeCompliance)).join(",");
+  return new EncodedJson(`{"PaginationToken":${JSON.stringify(token)},"ResourceTagMappingList":[${list}]}`);
 }
 
 async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], includeCompliance: boolean) {
@@ -110,10 +119,7 @@ async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], i
     ctx.region,
     arns.map((a) => a.arn),
   );
-  return {
-    PaginationToken: "",
-    ResourceTagMappingList: mappings(found, includeCompliance, req.ExcludeCompliantResources === true),
-  };
+  return response("", found, includeCompliance, req.ExcludeCompliantResources === true);
 }
 
 function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilterSpec[] {

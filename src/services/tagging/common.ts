@@ -113,18 +113,22 @@ export function collectFailures(
   return failures;
 }
 
-export function toMapping(r: TaggedResource, includeCompliance: boolean) {
+/**
+ * Tag policies arrive with the compliance issue; with no policy in force every resource is
+ * compliant, which is what AWS reports for an account without an effective tag policy.
+ */
+export function compliance(_r: TaggedResource) {
   return {
-    ResourceARN: r.name,
-    Tags: r.tags.map((t) => ({ Key: t.key, Value: t.value })),
-    // Tag policies arrive with the compliance issue; with no policy in force every resource is
-    // compliant, which is what AWS reports for an account without an effective tag policy.
-    ...(includeCompliance
-      ? {
-          ComplianceDetails: { ComplianceStatus: true, NoncompliantKeys: [], KeysWithNoncompliantValues: [] },
-        }
-      : {}),
+    ComplianceStatus: true,
+    NoncompliantKeys: [] as string[],
+    KeysWithNoncompliantValues: [] as string[],
   };
+}
+
+/** One ResourceTagMapping as JSON text: the store's tag JSON goes out as it is, unparsed. */
+export function mappingJson(r: TaggedResource, includeCompliance: boolean): string {
+  const details = includeCompliance ? `,"ComplianceDetails":${JSON.stringify(compliance(r))}` : "";
+  return `{"ResourceARN":${JSON.stringify(r.name)},"Tags":${r.tagsJson}${details}}`;
 }
 
 /**

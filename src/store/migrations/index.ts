@@ -36,6 +36,7 @@ export function migrations(engine: EngineName): Record<string, Migration> {
           state ${text},
           tagged INTEGER NOT NULL DEFAULT 0,
           tag_count INTEGER NOT NULL DEFAULT 0,
+          tags_json ${text} NOT NULL DEFAULT '[]',
           UNIQUE (account_id, name)${resourcesKey}
         )`.execute(db);
         await sql`CREATE INDEX resources_listing ON resources (account_id, region, tagged, rid)`.execute(db);

@@ -1,8 +1,6 @@
-import { CompiledQuery, type Kysely, type Transaction } from "kysely";
+import { CompiledQuery } from "kysely";
 import type { EngineName } from "../migrations/index.ts";
-import type { DB } from "./schema.ts";
-
-type Conn = Kysely<DB> | Transaction<DB>;
+import type { Conn } from "./engine.ts";
 
 /**
  * Multi-row statements written as SQL text with a placeholder per value: for bulk work, building a

@@ -17,6 +17,8 @@ export interface DB {
     /** 1 once the resource has carried a tag: GetResources lists "tagged or previously tagged" ones. */
     tagged: Generated<number>;
     tag_count: Generated<number>;
+    /** The resource's tags as JSON, sorted by key (see rows.ts). */
+    tags_json: Generated<string>;
   };
   tags: {
     account_id: string;

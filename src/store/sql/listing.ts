@@ -1,0 +1,250 @@
+import type { TaggedResource } from "../../domain/resource.ts";
+import type { EngineName } from "../migrations/index.ts";
+import type { KeyQuery, Page, TagFilterSpec, TaggedQuery, TypeFilterSpec, ValueQuery } from "../store.ts";
+import type { Conn } from "./engine.ts";
+import { chunks, RESOURCE_SELECT, type ResourceRow, toListed } from "./rows.ts";
+import { marks, query } from "./text.ts";
+
+/** A key-only filter with at most this many distinct values is read value by value, in rid order. */
+const UNION_MAX_VALUES = 32;
+/** Candidates verified per round, at most; the first round asks for one page's worth. */
+const MAX_BATCH = 2000;
+
+/**
+ * A source of resource ids in ascending order, each a candidate for the page. Every source is an
+ * ordered index range scan that stops at its LIMIT, so a page costs the same at any inventory size.
+ */
+type Candidates = (after: number, limit: number) => Promise<number[]>;
+
+/**
+ * The tagging listings. GetResources-style queries page by resource id: a driving filter yields
+ * candidate ids in order, the remaining filters are checked on those candidates, and rounds repeat
+ * until a page (plus one, to know whether more follow) is full or the candidates run out.
+ */
+export class Listings {
+  constructor(
+    private readonly conn: Conn,
+    private readonly engine: EngineName,
+  ) {}
+
+  private run<R>(text: string, params: readonly unknown[]) {
+    return query<R>(this.conn, this.engine, text, params);
+  }
+
+  async queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
+    const want = q.limit + 1;
+    const { candidates, verify } = await this.plan(q);
+    const found: ResourceRow[] = [];
+    let after = q.cursor === undefined ? 0 : Number(q.cursor);
+    let batch = want;
+    for (;;) {
+      const ids = await candidates(after, batch);
+      if (ids.length === 0) break;
+      const rows = verify ? await this.verify(q, ids, verify) : await this.fetch(q.accountId, ids);
+      found.push(...rows);
+      if (found.length >= want || ids.length < batch) break;
+      after = ids[ids.length - 1] as number;
+      batch = Math.min(MAX_BATCH, batch * 4);
+    }
+    return cut(found, q.limit, q.tagLimit);
+  }
+
+  /** Chooses the driving source: the most selective filter with values, else a key, else the listing. */
+  private async plan(q: TaggedQuery): Promise<{ candidates: Candidates; verify?: TagFilterSpec[] }> {
+    const { accountId, region } = q;
+    if (q.tagFilters.length === 0) {
+      return {
+        candidates: (after, limit) =>
+          this.ids(
+            `SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ?${typeClause(q.typeFilters)} ORDER BY rid LIMIT ?`,
+            [accountId, region, after, ...typeParams(q.typeFilters), limit],
+          ),
+      };
+    }
+    const withValues = q.tagFilters.filter((f) => f.values.length > 0);
+    let driver: TagFilterSpec | undefined;
+    let values: string[] = [];
+    if (withValues.length === 1) {
+      driver = withValues[0] as TagFilterSpec;
+      values = driver.values;
+    } else if (withValues.length > 1) {
+      const estimates = await Promise.all(withValues.map((f) => this.estimate(accountId, region, f)));
+      const best = estimates.indexOf(Math.min(...estimates));
+      driver = withValues[best] as TagFilterSpec;
+      values = driver.values;
+    } else {
+      // Key-only filters: drive by the rarest key, value by value when it has few distinct values.
+      const counts = await Promise.all(q.tagFilters.map((f) => this.keyCount(accountId, region, f.key)));
+      const best = counts.indexOf(Math.min(...counts));
+      const key = q.tagFilters[best] as TagFilterSpec;
+      const distinct = await this.run<{ value: string }>(
+        "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? ORDER BY value LIMIT ?",
+        [accountId, region, key.key, UNION_MAX_VALUES + 1],
+      );
+      if (distinct.length <= UNION_MAX_VALUES) {
+        driver = key;
+        values = distinct.map((d) => d.value);
+        if (values.length === 0) return { candidates: async () => [] };
+      }
+    }
+    if (!driver) {
+      // A key with many distinct values is common across resources: walk the listing and check it.
+      return {
+        candidates: (after, limit) =>
+          this.ids(
+            "SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ? ORDER BY rid LIMIT ?",
+            [accountId, region, after, limit],
+          ),
+        verify: q.tagFilters,
+      };
+    }
+    const rest = q.tagFilters.filter((f) => f !== driver);
+    const key = driver.key;
+    return {
+      candidates: (after, limit) => this.byValues(accountId, region, key, values, after, limit),
+      verify: rest.length > 0 || q.typeFilters.length > 0 ? rest : undefined,
+    };
+  }
+
+  /** Ids carrying key=one of values, ascending: one ordered index range per value, merged. */
+  private async byValues(
+    accountId: string,
+    region: string,
+    key: string,
+    values: string[],
+    after: number,
+    limit: number,
+  ): Promise<number[]> {
+    const branch =
+      "SELECT rid FROM (SELECT rid FROM tags WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND rid > ? ORDER BY rid LIMIT ?) AS b";
+    const params: unknown[] = [];
+    for (const v of values) params.push(accountId, region, key, v, after, limit);
+    if (values.length === 1) return this.ids(branch, params);
+    const union = values.map(() => branch).join(" UNION ALL ");
+    return this.ids(`SELECT rid FROM (${union}) AS u ORDER BY rid LIMIT ?`, [...params, limit]);
+  }
+
+  private async ids(text: string, params: readonly unknown[]): Promise<number[]> {
+    return (await this.run<{ rid: number }>(text, params)).map((r) => Number(r.rid));
+  }
+
+  private async estimate(accountId: string, region: string, f: TagFilterSpec): Promise<number> {
+    const rows = await this.run<{ n: number | null }>(
+      `SELECT SUM(resources) AS n FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value IN (${marks(f.values.length)})`,
+      [accountId, region, f.key, ...f.values],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async keyCount(accountId: string, region: string, key: string): Promise<number> {
+    const rows = await this.run<{ resources: number }>(
+      "SELECT resources FROM tag_keys WHERE account_id = ? AND region = ? AND key = ?",
+      [accountId, region, key],
+    );
+    return Number(rows[0]?.resources ?? 0);
+  }
+
+  private fetch(accountId: string, ids: number[]): Promise<ResourceRow[]> {
+    return this.run<ResourceRow>(
+      `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND rid IN (${marks(ids.length)}) ORDER BY rid`,
+      [accountId, ...ids],
+    );
+  }
+
+  /** The candidates that also pass the other tag filters and the type filters. */
+  private verify(q: TaggedQuery, ids: number[], filters: TagFilterSpec[]): Promise<ResourceRow[]> {
+    const params: unknown[] = [q.accountId, ...ids];
+    let where = "";
+    for (const f of filters) {
+      where += ` AND EXISTS (SELECT 1 FROM tags f WHERE f.account_id = r.account_id AND f.rid = r.rid AND f.key = ?${
+        f.values.length > 0 ? ` AND f.value IN (${marks(f.values.length)})` : ""
+      })`;
+      params.push(f.key, ...f.values);
+    }
+    return this.run<ResourceRow>(
+      `SELECT ${RESOURCE_SELECT.replace(/(^|, )/g, "$1r.")} FROM resources r
+       WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${where}${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
+      [...params, ...typeParams(q.typeFilters)],
+    );
+  }
+
+  /** Tagged or previously tagged resources among `names` in the region, in the order asked. */
+  async getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
+    const byName = new Map<string, TaggedResource>();
+    for (const chunk of chunks([...new Set(names)], 500)) {
+      const rows = await this.run<ResourceRow>(
+        `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)}) AND region = ? AND tagged = 1`,
+        [accountId, ...chunk, region],
+      );
+      for (const row of rows) byName.set(row.name, toListed(row));
+    }
+    return names.flatMap((n) => {
+      const hit = byName.get(n);
+      byName.delete(n);
+      return hit ? [hit] : [];
+    });
+  }
+
+  async listTagKeys(q: KeyQuery): Promise<Page<string>> {
+    const rows = await this.run<{ key: string }>(
+      "SELECT key FROM tag_keys WHERE account_id = ? AND region = ? AND key > ? ORDER BY key LIMIT ?",
+      [q.accountId, q.region, q.cursor ?? "", q.limit + 1],
+    );
+    return pageOf(
+      rows.map((r) => r.key),
+      q.limit,
+    );
+  }
+
+  async listTagValues(q: ValueQuery): Promise<Page<string>> {
+    // The empty value is a real value; a first page starts before it.
+    const rows = await this.run<{ value: string }>(
+      q.cursor === undefined
+        ? "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? ORDER BY value LIMIT ?"
+        : "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value > ? ORDER BY value LIMIT ?",
+      q.cursor === undefined
+        ? [q.accountId, q.region, q.key, q.limit + 1]
+        : [q.accountId, q.region, q.key, q.cursor, q.limit + 1],
+    );
+    return pageOf(
+      rows.map((r) => r.value),
+      q.limit,
+    );
+  }
+}
+
+function typeClause(filters: TypeFilterSpec[], prefix = ""): string {
+  if (filters.length === 0) return "";
+  const parts = filters.map((f) =>
+    f.resourceType === undefined
+      ? `${prefix}service = ?`
+      : `(${prefix}service = ? AND ${prefix}resource_type = ?)`,
+  );
+  return ` AND (${parts.join(" OR ")})`;
+}
+
+function typeParams(filters: TypeFilterSpec[]): string[] {
+  return filters.flatMap((f) => (f.resourceType === undefined ? [f.service] : [f.service, f.resourceType]));
+}
+
+/** The page: at most `limit` resources and, when given, `tagLimit` tags (an untagged one counts 1). */
+function cut(rows: ResourceRow[], limit: number, tagLimit?: number): Page<TaggedResource> {
+  const items: TaggedResource[] = [];
+  let budget = tagLimit ?? Number.POSITIVE_INFINITY;
+  for (const row of rows) {
+    const cost = Math.max(1, row.tag_count);
+    if (items.length === limit || cost > budget) {
+      const last = items.at(-1);
+      return { items, cursor: last === undefined ? undefined : String(rows[items.length - 1]?.rid) };
+    }
+    budget -= cost;
+    items.push(toListed(row));
+  }
+  return { items };
+}
+
+function pageOf(values: string[], limit: number): Page<string> {
+  if (values.length <= limit) return { items: values };
+  const items = values.slice(0, limit);
+  return { items, cursor: items.at(-1) };
+}

@@ -1,0 +1,101 @@
+import type { ResourceRecord, Tag, TaggedResource } from "../../domain/resource.ts";
+
+/** A resources row as the tagging queries read it. */
+export interface ResourceRow {
+  rid: number;
+  account_id: string;
+  cloud: string;
+  region: string;
+  partition: string;
+  service: string;
+  resource_type: string;
+  resource_id: string;
+  name: string;
+  resource_group_id: string | null;
+  state: string | null;
+  tagged: number;
+  tag_count: number;
+  tags_json: string;
+}
+
+export const RESOURCE_SELECT =
+  "rid, account_id, cloud, region, partition, service, resource_type, resource_id, name, resource_group_id, state, tagged, tag_count, tags_json";
+
+export function toRecord(row: Omit<ResourceRow, "tagged" | "tag_count" | "tags_json">): ResourceRecord {
+  return {
+    cloud: row.cloud as ResourceRecord["cloud"],
+    accountId: row.account_id,
+    region: row.region,
+    partition: row.partition,
+    service: row.service,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    name: row.name,
+    resourceGroupId: row.resource_group_id,
+    state: row.state,
+  };
+}
+
+export function toRow(r: ResourceRecord) {
+  return {
+    account_id: r.accountId,
+    cloud: r.cloud,
+    region: r.region,
+    partition: r.partition,
+    service: r.service,
+    resource_type: r.resourceType,
+    resource_id: r.resourceId,
+    name: r.name,
+    resource_group_id: r.resourceGroupId,
+    state: r.state,
+  };
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A resource's tags kept beside it as JSON, sorted by key, in the shape the AWS APIs answer with
+ * (`[{"Key":…,"Value":…}]`): a listing page is one query, and its JSON goes out without rebuilding.
+ * The tags table stays the index for filters and the source of the key and value counts.
+ */
+export function encodeTags(tags: Iterable<[string, string]>): string {
+  const sorted = [...tags].sort((a, b) => compareText(a[0], b[0]));
+  return JSON.stringify(sorted.map(([Key, Value]) => ({ Key, Value })));
+}
+
+export function decodeTags(json: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of JSON.parse(json) as { Key: string; Value: string }[]) out.set(t.Key, t.Value);
+  return out;
+}
+
+/** A listed resource; `tags` is decoded from `tagsJson` only when something asks for it. */
+export function toListed(row: ResourceRow): TaggedResource {
+  const listed = { ...toRecord(row), tagsJson: row.tags_json } as TaggedResource;
+  let decoded: Tag[] | undefined;
+  Object.defineProperty(listed, "tags", {
+    get: () => {
+      decoded ??= [...decodeTags(row.tags_json)].map(([key, value]) => ({ key, value }));
+      return decoded;
+    },
+  });
+  return listed;
+}
+
+export function groupNames(resources: ResourceRecord[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of resources) {
+    const list = out.get(r.accountId);
+    if (list) list.push(r.name);
+    else out.set(r.accountId, [r.name]);
+  }
+  return out;
+}
+
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
