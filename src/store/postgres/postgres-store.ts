@@ -1,7 +1,9 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import type { SqlEngine } from "../sql/engine.ts";
 import type { DB } from "../sql/schema.ts";
-import { type SqlEngine, SqlTagStore } from "../sql/sql-store.ts";
+import { SqlTagStore } from "../sql/sql-store.ts";
+import { KyselyExec } from "../sql/text.ts";
 
 export interface PostgresOptions {
   url: string;
@@ -59,8 +61,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
   const engine: SqlEngine = {
     name: "postgres",
     rowLocks: true,
-    writeTransaction(kdb, fn) {
-      return kdb.transaction().execute(fn);
+    reader: new KyselyExec(db, "postgres"),
+    writeTransaction(fn) {
+      return db.transaction().execute((tx) => fn(new KyselyExec(tx, "postgres")));
     },
     async close() {
       // Kysely's destroy() ends the pool.

@@ -1,26 +1,5 @@
-import { CompiledQuery } from "kysely";
-import type { EngineName } from "../migrations/index.ts";
-import type { Conn } from "./engine.ts";
-
-/**
- * Multi-row statements written as SQL text with a placeholder per value: for bulk work, building a
- * query tree of thousands of nodes per statement costs more than running it.
- */
-export function placeholders(engine: EngineName, rows: number, cols: number, start = 0): string {
-  const out: string[] = [];
-  let n = start;
-  for (let r = 0; r < rows; r++) {
-    const row: string[] = [];
-    for (let c = 0; c < cols; c++) row.push(engine === "postgres" ? `$${++n}` : "?");
-    out.push(`(${row.join(",")})`);
-  }
-  return out.join(",");
-}
-
-export async function run<R = unknown>(conn: Conn, text: string, params: unknown[]): Promise<R[]> {
-  const result = await conn.executeQuery<R>(CompiledQuery.raw(text, params));
-  return result.rows;
-}
+import type { SqlExec } from "./engine.ts";
+import { rowMarks } from "./text.ts";
 
 /** Runs `statement` over `rows` in slices that keep each statement under the engines' parameter limits. */
 export async function inSlices<T>(
@@ -33,37 +12,47 @@ export async function inSlices<T>(
   for (let i = 0; i < rows.length; i += per) await statement(rows.slice(i, i + per));
 }
 
+/** Upserts rows with one prepared statement per row where the engine offers it, else multi-row statements. */
+export async function upsertRows(exec: SqlExec, head: string, tail: string, cols: number, rows: unknown[][]) {
+  if (rows.length === 0) return;
+  if (exec.runMany) {
+    exec.runMany(`${head} VALUES ${rowMarks(1, cols)} ${tail}`, rows);
+    return;
+  }
+  await inSlices(rows, cols, (slice) =>
+    exec.query(`${head} VALUES ${rowMarks(slice.length, cols)} ${tail}`, slice.flat()),
+  );
+}
+
 /** Adds signed deltas to the key and value counters, deleting rows that reach zero. */
 export async function applyCountDeltas(
-  conn: Conn,
-  engine: EngineName,
+  exec: SqlExec,
   keyDeltas: Map<string, number>,
   valueDeltas: Map<string, number>,
 ): Promise<void> {
   const keys = [...keyDeltas].filter(([, d]) => d !== 0).map(([k, d]) => [...k.split("\u0000"), d]);
   const values = [...valueDeltas].filter(([, d]) => d !== 0).map(([k, d]) => [...k.split("\u0000"), d]);
-  await inSlices(keys, 4, (slice) =>
-    run(
-      conn,
-      `INSERT INTO tag_keys (account_id, region, key, resources) VALUES ${placeholders(engine, slice.length, 4)}
-       ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources`,
-      slice.flat(),
-    ),
+  await upsertRows(
+    exec,
+    "INSERT INTO tag_keys (account_id, region, key, resources)",
+    "ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources",
+    4,
+    keys,
   );
-  await inSlices(values, 5, (slice) =>
-    run(
-      conn,
-      `INSERT INTO tag_values (account_id, region, key, value, resources) VALUES ${placeholders(engine, slice.length, 5)}
-       ON CONFLICT (account_id, region, key, value) DO UPDATE SET resources = tag_values.resources + excluded.resources`,
-      slice.flat(),
-    ),
+  await upsertRows(
+    exec,
+    "INSERT INTO tag_values (account_id, region, key, value, resources)",
+    "ON CONFLICT (account_id, region, key, value) DO UPDATE SET resources = tag_values.resources + excluded.resources",
+    5,
+    values,
   );
   if (keys.some((k) => (k[3] as number) < 0))
-    await run(conn, "DELETE FROM tag_keys WHERE resources <= 0", []);
+    await exec.query("DELETE FROM tag_keys WHERE resources <= 0", []);
   if (values.some((v) => (v[4] as number) < 0))
-    await run(conn, "DELETE FROM tag_values WHERE resources <= 0", []);
+    await exec.query("DELETE FROM tag_values WHERE resources <= 0", []);
 }
 
+/** Counter map keys: NUL cannot occur in stored text (validation refuses it). */
 export function counterKey(...parts: string[]): string {
   return parts.join("\u0000");
 }

@@ -1,20 +1,20 @@
-import type { Kysely, Transaction } from "kysely";
 import type { EngineName } from "../migrations/index.ts";
-import type { DB } from "./schema.ts";
 
-export type Conn = Kysely<DB> | Transaction<DB>;
+/** Runs statements written with `?` placeholders; returns their rows (SELECT or RETURNING). */
+export interface SqlExec {
+  query<R>(text: string, params: readonly unknown[]): Promise<R[]>;
+  /** Runs one statement once per row, when the engine does that faster than multi-row statements. */
+  runMany?(text: string, rows: readonly unknown[][]): void;
+}
 
-/** What differs between the engines behind the shared SQL: how a write transaction starts, locking. */
+/** What differs between the engines behind the shared SQL. */
 export interface SqlEngine {
   name: EngineName;
-  /** Runs `fn` in a write transaction that serialises with other writers of the same resource. */
-  writeTransaction<T>(db: Kysely<DB>, fn: (tx: Conn) => Promise<T>): Promise<T>;
   /** Whether `SELECT … FOR UPDATE` is needed (and understood) to lock a resource row. */
   rowLocks: boolean;
-  /**
-   * Upserts `[account_id, rid, region, key, value]` rows inside the current write transaction, when
-   * the engine has a faster way than multi-row statements (SQLite: one prepared statement, reused).
-   */
-  writeTagRows?(rows: unknown[][]): void;
+  /** Reads outside a transaction; they see committed data only. */
+  reader: SqlExec;
+  /** Runs `fn` in a write transaction that serialises with other writers of the same resource. */
+  writeTransaction<T>(fn: (exec: SqlExec) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

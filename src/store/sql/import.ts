@@ -1,10 +1,10 @@
 import type { Tag } from "../../domain/resource.ts";
 import { DomainError } from "../../errors.ts";
 import type { ImportResult, ResourceImport } from "../store.ts";
-import { applyCountDeltas, counterKey, inSlices, placeholders, run } from "./bulk.ts";
-import type { Conn, SqlEngine } from "./engine.ts";
+import { applyCountDeltas, counterKey, upsertRows } from "./bulk.ts";
+import type { SqlExec } from "./engine.ts";
 import { chunks, compareText, decodeTags, encodeTags, groupNames, toRow } from "./rows.ts";
-import { marks, query } from "./text.ts";
+import { marks, rowMarks } from "./text.ts";
 
 const CHUNK = 500;
 
@@ -14,24 +14,21 @@ const CHUNK = 500;
  * upsert, the tag rows in index order, and the key and value counters adjusted once at the end.
  */
 export async function importResources(
-  tx: Conn,
-  sqlEngine: SqlEngine,
+  exec: SqlExec,
+  rowLocks: boolean,
   items: ResourceImport[],
 ): Promise<ImportResult> {
-  const engine = sqlEngine.name;
   let created = 0;
   let tagsWritten = 0;
   const keyDeltas = new Map<string, number>();
   const valueDeltas = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, d: number) => map.set(key, (map.get(key) ?? 0) + d);
-  const lock = sqlEngine.rowLocks ? " FOR UPDATE" : "";
+  const lock = rowLocks ? " FOR UPDATE" : "";
 
   for (const chunk of chunks(items, CHUNK)) {
     const existing = new Map<string, { tagged: number; tags: Map<string, string> }>();
     for (const [accountId, names] of groupNames(chunk.map((i) => i.resource))) {
-      const rows = await query<{ name: string; tagged: number; tags_json: string }>(
-        tx,
-        engine,
+      const rows = await exec.query<{ name: string; tagged: number; tags_json: string }>(
         `SELECT name, tagged, tags_json FROM resources WHERE account_id = ? AND name IN (${marks(names.length)})${lock}`,
         [accountId, ...names],
       );
@@ -70,11 +67,10 @@ export async function importResources(
         encodeTags(tags),
       ];
     });
-    const upserted = await run<{ rid: number; account_id: string; name: string; region: string }>(
-      tx,
+    const upserted = await exec.query<{ rid: number; account_id: string; name: string; region: string }>(
       `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type, resource_id, name,
          resource_group_id, state, tagged, tag_count, tags_json)
-       VALUES ${placeholders(engine, rows.length, 13)}
+       VALUES ${rowMarks(rows.length, 13)}
        ON CONFLICT (account_id, name) DO UPDATE SET
          resource_group_id = COALESCE(excluded.resource_group_id, resources.resource_group_id),
          state = COALESCE(excluded.state, resources.state),
@@ -104,18 +100,14 @@ export async function importResources(
     tagsWritten += tagRows.length;
     // In index order: consecutive rows land on the same pages of the (key, value) index.
     tagRows.sort((a, b) => compareText(a[3], b[3]) || compareText(a[4], b[4]));
-    if (sqlEngine.writeTagRows) sqlEngine.writeTagRows(tagRows);
-    else {
-      await inSlices(tagRows, 5, (slice) =>
-        run(
-          tx,
-          `INSERT INTO tags (account_id, rid, region, key, value) VALUES ${placeholders(engine, slice.length, 5)}
-           ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value`,
-          slice.flat(),
-        ),
-      );
-    }
+    await upsertRows(
+      exec,
+      "INSERT INTO tags (account_id, rid, region, key, value)",
+      "ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value",
+      5,
+      tagRows,
+    );
   }
-  await applyCountDeltas(tx, engine, keyDeltas, valueDeltas);
+  await applyCountDeltas(exec, keyDeltas, valueDeltas);
   return { created, updated: items.length - created, tags: tagsWritten };
 }

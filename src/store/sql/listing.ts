@@ -1,9 +1,8 @@
 import type { TaggedResource } from "../../domain/resource.ts";
-import type { EngineName } from "../migrations/index.ts";
 import type { KeyQuery, Page, TagFilterSpec, TaggedQuery, TypeFilterSpec, ValueQuery } from "../store.ts";
-import type { Conn } from "./engine.ts";
+import type { SqlExec } from "./engine.ts";
 import { chunks, RESOURCE_SELECT, type ResourceRow, toListed } from "./rows.ts";
-import { marks, query } from "./text.ts";
+import { marks } from "./text.ts";
 
 /** A key-only filter with at most this many distinct values is read value by value, in rid order. */
 const UNION_MAX_VALUES = 32;
@@ -22,13 +21,10 @@ type Candidates = (after: number, limit: number) => Promise<number[]>;
  * until a page (plus one, to know whether more follow) is full or the candidates run out.
  */
 export class Listings {
-  constructor(
-    private readonly conn: Conn,
-    private readonly engine: EngineName,
-  ) {}
+  constructor(private readonly reader: SqlExec) {}
 
   private run<R>(text: string, params: readonly unknown[]) {
-    return query<R>(this.conn, this.engine, text, params);
+    return this.reader.query<R>(text, params);
   }
 
   async queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {

@@ -21,7 +21,7 @@ import { Listings } from "./listing.ts";
 import { chunks, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
-import { marks, query } from "./text.ts";
+import { marks } from "./text.ts";
 
 export type { SqlEngine } from "./engine.ts";
 
@@ -38,8 +38,8 @@ export class SqlTagStore implements TagStore {
   ) {
     this.engine = sqlEngine.name;
     this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks);
-    this.writer = new TagWriter(sqlEngine.name, sqlEngine.rowLocks);
-    this.listings = new Listings(db, sqlEngine.name);
+    this.writer = new TagWriter(sqlEngine.rowLocks);
+    this.listings = new Listings(sqlEngine.reader);
   }
 
   /**
@@ -102,26 +102,21 @@ export class SqlTagStore implements TagStore {
 
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {
     if (items.length === 0) return Promise.resolve({ created: 0, updated: 0, tags: 0 });
-    return this.sqlEngine.writeTransaction(this.db, (tx) => importResources(tx, this.sqlEngine, items));
+    return this.sqlEngine.writeTransaction((exec) => importResources(exec, this.sqlEngine.rowLocks, items));
   }
 
   async deleteResources(keys: ResourceKey[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.sqlEngine.writeTransaction(this.db, async (tx) => {
+    return this.sqlEngine.writeTransaction(async (tx) => {
       let deleted = 0;
       for (const key of keys) {
-        const [row] = await query<Pick<ResourceRow, "rid" | "region" | "tags_json">>(
-          tx,
-          this.engine,
+        const [row] = await tx.query<Pick<ResourceRow, "rid" | "region" | "tags_json">>(
           `SELECT rid, region, tags_json FROM resources WHERE account_id = ? AND name = ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
           [key.accountId, key.name],
         );
         if (!row) continue;
         await this.writer.dropAll(tx, key.accountId, row);
-        await query(tx, this.engine, "DELETE FROM resources WHERE account_id = ? AND rid = ?", [
-          key.accountId,
-          row.rid,
-        ]);
+        await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
         deleted++;
       }
       return deleted;
@@ -147,9 +142,7 @@ export class SqlTagStore implements TagStore {
       where.push("rid > ?");
       params.push(Number(q.cursor));
     }
-    const rows = await query<ResourceRow>(
-      this.db,
-      this.engine,
+    const rows = await this.sqlEngine.reader.query<ResourceRow>(
       `SELECT ${RESOURCE_SELECT} FROM resources${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY rid LIMIT ?`,
       [...params, q.limit + 1],
     );
@@ -162,9 +155,7 @@ export class SqlTagStore implements TagStore {
   async getResources(accountId: string, names: string[]): Promise<Map<string, ResourceRecord>> {
     const out = new Map<string, ResourceRecord>();
     for (const chunk of chunks([...new Set(names)], 500)) {
-      const rows = await query<ResourceRow>(
-        this.db,
-        this.engine,
+      const rows = await this.sqlEngine.reader.query<ResourceRow>(
         `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)})`,
         [accountId, ...chunk],
       );
@@ -176,9 +167,7 @@ export class SqlTagStore implements TagStore {
   async applyTagChanges(accountId: string, changes: TagChange[]): Promise<TagChangeResult[]> {
     const results: TagChangeResult[] = [];
     for (const change of changes) {
-      results.push(
-        await this.sqlEngine.writeTransaction(this.db, (tx) => this.writer.apply(tx, accountId, change)),
-      );
+      results.push(await this.sqlEngine.writeTransaction((tx) => this.writer.apply(tx, accountId, change)));
     }
     return results;
   }

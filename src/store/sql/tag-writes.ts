@@ -1,9 +1,7 @@
 import type { Tag } from "../../domain/resource.ts";
-import type { EngineName } from "../migrations/index.ts";
 import type { TagChange, TagChangeResult } from "../store.ts";
-import type { Conn } from "./engine.ts";
+import type { SqlExec } from "./engine.ts";
 import { decodeTags, encodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
-import { query } from "./text.ts";
 
 const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type,
   resource_id, name, resource_group_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -33,25 +31,18 @@ const VALUE_DROP =
 export class TagWriter {
   private readonly selectResource: string;
 
-  constructor(
-    private readonly engine: EngineName,
-    rowLocks: boolean,
-  ) {
+  constructor(rowLocks: boolean) {
     this.selectResource = `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name = ?${rowLocks ? " FOR UPDATE" : ""}`;
   }
 
-  private run<R>(tx: Conn, text: string, params: unknown[]) {
-    return query<R>(tx, this.engine, text, params);
-  }
-
-  async apply(tx: Conn, accountId: string, change: TagChange): Promise<TagChangeResult> {
+  async apply(tx: SqlExec, accountId: string, change: TagChange): Promise<TagChangeResult> {
     const name = change.resource.name;
-    let [row] = await this.run<ResourceRow>(tx, this.selectResource, [accountId, name]);
+    let [row] = await tx.query<ResourceRow>(this.selectResource, [accountId, name]);
     if (!row) {
       if (!change.register)
         return { ok: false, kind: "ResourceNotFound", message: `resource ${name} not found` };
       const r = change.resource;
-      [row] = await this.run<ResourceRow>(tx, INSERT_RESOURCE, [
+      [row] = await tx.query<ResourceRow>(INSERT_RESOURCE, [
         accountId,
         r.cloud,
         r.region,
@@ -64,7 +55,7 @@ export class TagWriter {
         r.state,
       ]);
       // Registered by a concurrent writer between the two statements: take its row, locked.
-      if (!row) [row] = await this.run<ResourceRow>(tx, this.selectResource, [accountId, name]);
+      if (!row) [row] = await tx.query<ResourceRow>(this.selectResource, [accountId, name]);
       if (!row) throw new Error(`resource ${name} vanished during registration`);
     }
     const { rid, region } = row;
@@ -88,45 +79,45 @@ export class TagWriter {
       if (old === value) continue;
       changed = true;
       if (old === undefined) {
-        await this.run(tx, INSERT_TAG, [accountId, rid, region, key, value]);
-        await this.run(tx, KEY_UP, [accountId, region, key]);
+        await tx.query(INSERT_TAG, [accountId, rid, region, key, value]);
+        await tx.query(KEY_UP, [accountId, region, key]);
       } else {
-        await this.run(tx, UPDATE_TAG, [value, accountId, rid, key]);
+        await tx.query(UPDATE_TAG, [value, accountId, rid, key]);
         await this.valueDown(tx, accountId, region, key, old);
       }
-      await this.run(tx, VALUE_UP, [accountId, region, key, value]);
+      await tx.query(VALUE_UP, [accountId, region, key, value]);
     }
     const tagged = row.tagged === 1 || next.size > 0 ? 1 : 0;
     const tagsJson = changed ? encodeTags(next) : row.tags_json;
     if (changed || tagged !== row.tagged) {
-      await this.run(tx, UPDATE_RESOURCE, [tagged, next.size, tagsJson, accountId, rid]);
+      await tx.query(UPDATE_RESOURCE, [tagged, next.size, tagsJson, accountId, rid]);
     }
     return { ok: true, resource: toRecord(row), tags: asList(next) };
   }
 
   /** Removes every tag of a resource that is being deregistered, with their counts. */
-  async dropAll(tx: Conn, accountId: string, row: Pick<ResourceRow, "rid" | "region" | "tags_json">) {
+  async dropAll(tx: SqlExec, accountId: string, row: Pick<ResourceRow, "rid" | "region" | "tags_json">) {
     for (const [key, value] of decodeTags(row.tags_json)) {
       await this.removeTag(tx, accountId, row.rid, row.region, key, value);
     }
   }
 
   private async removeTag(
-    tx: Conn,
+    tx: SqlExec,
     accountId: string,
     rid: number,
     region: string,
     key: string,
     value: string,
   ) {
-    await this.run(tx, DELETE_TAG, [accountId, rid, key]);
+    await tx.query(DELETE_TAG, [accountId, rid, key]);
     await this.valueDown(tx, accountId, region, key, value);
-    const [k] = await this.run<{ resources: number }>(tx, KEY_DOWN, [accountId, region, key]);
-    if (k && k.resources <= 0) await this.run(tx, KEY_DROP, [accountId, region, key]);
+    const [k] = await tx.query<{ resources: number }>(KEY_DOWN, [accountId, region, key]);
+    if (k && k.resources <= 0) await tx.query(KEY_DROP, [accountId, region, key]);
   }
 
-  private async valueDown(tx: Conn, accountId: string, region: string, key: string, value: string) {
-    const [v] = await this.run<{ resources: number }>(tx, VALUE_DOWN, [accountId, region, key, value]);
-    if (v && v.resources <= 0) await this.run(tx, VALUE_DROP, [accountId, region, key, value]);
+  private async valueDown(tx: SqlExec, accountId: string, region: string, key: string, value: string) {
+    const [v] = await tx.query<{ resources: number }>(VALUE_DOWN, [accountId, region, key, value]);
+    if (v && v.resources <= 0) await tx.query(VALUE_DROP, [accountId, region, key, value]);
   }
 }

@@ -1,11 +1,11 @@
-import { CompiledQuery } from "kysely";
+import { CompiledQuery, type Kysely, type Transaction } from "kysely";
 import type { EngineName } from "../migrations/index.ts";
-import type { Conn } from "./engine.ts";
+import type { SqlExec } from "./engine.ts";
+import type { DB } from "./schema.ts";
 
 /**
- * Hot-path statements as fixed SQL text with `?` placeholders (rewritten to `$n` for PostgreSQL):
- * no query tree is built per request, and SQLite's statement cache and PostgreSQL's plan cache see
- * the same text every time.
+ * Statements as fixed SQL text with `?` placeholders, rewritten to `$n` for PostgreSQL: no query tree
+ * is built per request, and prepared-statement and plan caches see the same text every time.
  */
 const rewritten = new Map<string, string>();
 
@@ -20,17 +20,28 @@ export function forEngine(engine: EngineName, text: string): string {
   return out;
 }
 
-export async function query<R>(
-  conn: Conn,
-  engine: EngineName,
-  text: string,
-  params: readonly unknown[],
-): Promise<R[]> {
-  const result = await conn.executeQuery<R>(CompiledQuery.raw(forEngine(engine, text), [...params]));
-  return result.rows;
+/** Runs statements through a Kysely connection or transaction (PostgreSQL). */
+export class KyselyExec implements SqlExec {
+  constructor(
+    private readonly conn: Kysely<DB> | Transaction<DB>,
+    private readonly engine: EngineName,
+  ) {}
+
+  async query<R>(text: string, params: readonly unknown[]): Promise<R[]> {
+    const result = await this.conn.executeQuery<R>(
+      CompiledQuery.raw(forEngine(this.engine, text), [...params]),
+    );
+    return result.rows;
+  }
 }
 
 /** `?, ?, ?` for a list of n values. */
 export function marks(n: number): string {
   return n === 0 ? "NULL" : new Array(n).fill("?").join(", ");
+}
+
+/** `(?, ?), (?, ?)` for rows × cols values. */
+export function rowMarks(rows: number, cols: number): string {
+  const row = `(${marks(cols)})`;
+  return new Array(rows).fill(row).join(", ");
 }

@@ -1,21 +1,55 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { Kysely, type SqliteDatabase, SqliteDialect, sql } from "kysely";
+import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import type { SqlEngine, SqlExec } from "../sql/engine.ts";
 import type { DB } from "../sql/schema.ts";
-import { type SqlEngine, SqlTagStore } from "../sql/sql-store.ts";
+import { SqlTagStore } from "../sql/sql-store.ts";
 
 export const SQLITE_FILE = "tagd.sqlite";
 
 /**
- * The embedded store: one SQLite file in WAL mode under the data directory. Kysely's SQLite driver
- * holds one connection behind a mutex, so writers in this process are serialised; `BEGIN IMMEDIATE`
- * takes the write lock up front so writers in other processes on the same file wait (busy_timeout)
- * instead of failing on a lock upgrade.
+ * The embedded store: one SQLite file in WAL mode under the data directory, on two connections.
+ * Writes go through the write connection, serialised in this process by Kysely's connection mutex;
+ * `BEGIN IMMEDIATE` takes the file's write lock up front, so writers in other processes wait
+ * (busy_timeout) instead of failing on a lock upgrade. Reads go through a connection of their own:
+ * they see committed data only and never wait behind a write transaction.
  */
 export function openSqliteStore(dataDir: string): SqlTagStore {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, SQLITE_FILE);
+  const writer = open(file);
+  const readerDb = open(file);
+  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached(writer) }) });
+  const writeExec = new SqliteExec(writer);
+  const engine: SqlEngine = {
+    name: "sqlite",
+    rowLocks: false,
+    reader: new SqliteExec(readerDb),
+    writeTransaction(fn) {
+      // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
+      // out of this transaction.
+      return kysely.connection().execute(async () => {
+        writer.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(writeExec);
+          writer.exec("COMMIT");
+          return result;
+        } catch (err) {
+          if (writer.inTransaction) writer.exec("ROLLBACK");
+          throw err;
+        }
+      });
+    },
+    async close() {
+      if (readerDb.open) readerDb.close();
+      if (writer.open) writer.close();
+    },
+  };
+  return new SqlTagStore(kysely, engine);
+}
+
+function open(file: string): Database.Database {
   const database = new Database(file);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
@@ -23,61 +57,53 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   database.pragma("cache_size = -65536");
   database.pragma("temp_store = MEMORY");
   database.pragma("wal_autocheckpoint = 10000");
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  let upsertTag: Database.Statement | undefined;
-  const engine: SqlEngine = {
-    name: "sqlite",
-    rowLocks: false,
-    writeTagRows(rows) {
-      // Same connection as Kysely's, called while its write transaction holds the connection.
-      upsertTag ??= database.prepare(
-        `INSERT INTO tags (account_id, rid, region, key, value) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value`,
-      );
-      for (const row of rows) upsertTag.run(row);
-    },
-    async writeTransaction(kdb, fn) {
-      return kdb.connection().execute(async (conn) => {
-        await sql`BEGIN IMMEDIATE`.execute(conn);
-        try {
-          const result = await fn(conn);
-          await sql`COMMIT`.execute(conn);
-          return result;
-        } catch (err) {
-          await sql`ROLLBACK`.execute(conn);
-          throw err;
-        }
-      });
-    },
-    async close() {
-      if (database.open) database.close();
-    },
-  };
-  return new SqlTagStore(db, engine);
+  return database;
 }
 
+const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
 /**
- * Kysely's SQLite driver prepares every statement it runs; preparing costs as much as running a
- * small query. Keeping the most recent statements prepared, by SQL text, saves that on every request.
- * Safe because the driver runs each statement to completion (`all`/`run`) before the next one.
+ * Preparing a statement costs as much as running a small query, so the most recent ones are kept
+ * by SQL text. Safe because every user runs a statement to completion (`all`/`run`) before the next.
  */
-function withStatementCache(database: Database.Database, max = 512): SqliteDatabase {
-  const cache = new Map<string, Database.Statement>();
-  return {
-    close: () => database.close(),
-    prepare(text: string) {
-      let stmt = cache.get(text);
-      if (stmt) {
-        cache.delete(text);
-      } else {
-        stmt = database.prepare(text);
-        if (cache.size >= max) {
-          const oldest = cache.keys().next().value;
-          if (oldest !== undefined) cache.delete(oldest);
-        }
-      }
-      cache.set(text, stmt);
-      return stmt;
-    },
-  };
+function statement(database: Database.Database, text: string, max = 512): Database.Statement {
+  let cache = statementCaches.get(database);
+  if (!cache) {
+    cache = new Map();
+    statementCaches.set(database, cache);
+  }
+  let stmt = cache.get(text);
+  if (stmt) {
+    cache.delete(text);
+  } else {
+    stmt = database.prepare(text);
+    if (cache.size >= max) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+  }
+  cache.set(text, stmt);
+  return stmt;
+}
+
+/** Kysely's view of the write connection, with the statement cache. */
+function cached(database: Database.Database): SqliteDatabase {
+  return { close: () => database.close(), prepare: (text: string) => statement(database, text) };
+}
+
+/** Statements straight on a better-sqlite3 connection: synchronous, prepared once. */
+class SqliteExec implements SqlExec {
+  constructor(private readonly database: Database.Database) {}
+
+  async query<R>(text: string, params: readonly unknown[]): Promise<R[]> {
+    const stmt = statement(this.database, text);
+    if (stmt.reader) return stmt.all(params) as R[];
+    stmt.run(params);
+    return [];
+  }
+
+  runMany(text: string, rows: readonly unknown[][]): void {
+    const stmt = statement(this.database, text);
+    for (const row of rows) stmt.run(row);
+  }
 }
