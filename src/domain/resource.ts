@@ -19,11 +19,17 @@ export interface Tag {
   value: string;
 }
 
-/** A resource with its tags, as the listing queries return it. */
-export interface TaggedResource extends ResourceRecord {
-  tags: Tag[];
-  /** The same tags as the AWS APIs encode them, `[{"Key":…,"Value":…}]` sorted by key. */
+/** A resource with its tags, as the listing queries return it: what a listing shows, no more. */
+export interface TaggedResource {
+  accountId: string;
+  region: string;
+  service: string;
+  resourceType: string;
+  name: string;
+  /** The tags as the AWS APIs encode them, `[{"Key":…,"Value":…}]` sorted by key. */
   tagsJson: string;
+  /** The same tags, decoded. */
+  readonly tags: Tag[];
 }
 
 /** A resource to register in bulk, with tags to merge into its own. */

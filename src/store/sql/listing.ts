@@ -1,7 +1,7 @@
 import type { TaggedResource } from "../../domain/resource.ts";
 import type { KeyQuery, Page, TagFilterSpec, TaggedQuery, TypeFilterSpec, ValueQuery } from "../store.ts";
 import type { SqlExec } from "./engine.ts";
-import { chunks, RESOURCE_SELECT, type ResourceRow, toListed } from "./rows.ts";
+import { chunks, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
 
 /** A key-only filter with at most this many distinct values is read value by value, in rid order. */
@@ -30,7 +30,7 @@ export class Listings {
   async queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
     const want = q.limit + 1;
     const { candidates, verify } = await this.plan(q);
-    const found: ResourceRow[] = [];
+    const found: ListingRow[] = [];
     let after = q.cursor === undefined ? 0 : Number(q.cursor);
     let batch = want;
     for (;;) {
@@ -42,7 +42,7 @@ export class Listings {
       after = ids[ids.length - 1] as number;
       batch = Math.min(MAX_BATCH, batch * 4);
     }
-    return cut(found, q.limit, q.tagLimit);
+    return cut(found, q.limit, q.tagLimit, (row) => toListed(q.accountId, q.region, row));
   }
 
   /** Chooses the driving source: the most selective filter with values, else a key, else the listing. */
@@ -140,15 +140,15 @@ export class Listings {
     return Number(rows[0]?.resources ?? 0);
   }
 
-  private fetch(accountId: string, ids: number[]): Promise<ResourceRow[]> {
-    return this.run<ResourceRow>(
-      `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND rid IN (${marks(ids.length)}) ORDER BY rid`,
+  private fetch(accountId: string, ids: number[]): Promise<ListingRow[]> {
+    return this.run<ListingRow>(
+      `SELECT ${LISTING_SELECT} FROM resources WHERE account_id = ? AND rid IN (${marks(ids.length)}) ORDER BY rid`,
       [accountId, ...ids],
     );
   }
 
   /** The candidates that also pass the other tag filters and the type filters. */
-  private verify(q: TaggedQuery, ids: number[], filters: TagFilterSpec[]): Promise<ResourceRow[]> {
+  private verify(q: TaggedQuery, ids: number[], filters: TagFilterSpec[]): Promise<ListingRow[]> {
     const params: unknown[] = [q.accountId, ...ids];
     let where = "";
     for (const f of filters) {
@@ -157,8 +157,8 @@ export class Listings {
       })`;
       params.push(f.key, ...f.values);
     }
-    return this.run<ResourceRow>(
-      `SELECT ${RESOURCE_SELECT.replace(/(^|, )/g, "$1r.")} FROM resources r
+    return this.run<ListingRow>(
+      `SELECT ${LISTING_SELECT.replace(/(^|, )/g, "$1r.")} FROM resources r
        WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${where}${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
       [...params, ...typeParams(q.typeFilters)],
     );
@@ -168,11 +168,11 @@ export class Listings {
   async getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
     const byName = new Map<string, TaggedResource>();
     for (const chunk of chunks([...new Set(names)], 500)) {
-      const rows = await this.run<ResourceRow>(
-        `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)}) AND region = ? AND tagged = 1`,
+      const rows = await this.run<ListingRow>(
+        `SELECT ${LISTING_SELECT} FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)}) AND region = ? AND tagged = 1`,
         [accountId, ...chunk, region],
       );
-      for (const row of rows) byName.set(row.name, toListed(row));
+      for (const row of rows) byName.set(row.name, toListed(accountId, region, row));
     }
     return names.flatMap((n) => {
       const hit = byName.get(n);
@@ -224,7 +224,12 @@ function typeParams(filters: TypeFilterSpec[]): string[] {
 }
 
 /** The page: at most `limit` resources and, when given, `tagLimit` tags (an untagged one counts 1). */
-function cut(rows: ResourceRow[], limit: number, tagLimit?: number): Page<TaggedResource> {
+function cut(
+  rows: ListingRow[],
+  limit: number,
+  tagLimit: number | undefined,
+  toItem: (row: ListingRow) => TaggedResource,
+): Page<TaggedResource> {
   const items: TaggedResource[] = [];
   let budget = tagLimit ?? Number.POSITIVE_INFINITY;
   for (const row of rows) {
@@ -234,7 +239,7 @@ function cut(rows: ResourceRow[], limit: number, tagLimit?: number): Page<Tagged
       return { items, cursor: last === undefined ? undefined : String(rows[items.length - 1]?.rid) };
     }
     budget -= cost;
-    items.push(toListed(row));
+    items.push(toItem(row));
   }
   return { items };
 }

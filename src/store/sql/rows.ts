@@ -71,17 +71,45 @@ export function decodeTags(json: string): Map<string, string> {
   return out;
 }
 
+/** The columns a listing reads: few, because each column of each row costs as much as the query. */
+export const LISTING_SELECT = "rid, name, service, resource_type, tag_count, tags_json";
+
+export interface ListingRow {
+  rid: number;
+  name: string;
+  service: string;
+  resource_type: string;
+  tag_count: number;
+  tags_json: string;
+}
+
 /** A listed resource; `tags` is decoded from `tagsJson` only when something asks for it. */
-export function toListed(row: ResourceRow): TaggedResource {
-  const listed = { ...toRecord(row), tagsJson: row.tags_json } as TaggedResource;
-  let decoded: Tag[] | undefined;
-  Object.defineProperty(listed, "tags", {
-    get: () => {
-      decoded ??= [...decodeTags(row.tags_json)].map(([key, value]) => ({ key, value }));
-      return decoded;
-    },
-  });
-  return listed;
+class Listed implements TaggedResource {
+  private decoded?: Tag[];
+  readonly name: string;
+  readonly service: string;
+  readonly resourceType: string;
+  readonly tagsJson: string;
+
+  constructor(
+    readonly accountId: string,
+    readonly region: string,
+    row: ListingRow,
+  ) {
+    this.name = row.name;
+    this.service = row.service;
+    this.resourceType = row.resource_type;
+    this.tagsJson = row.tags_json;
+  }
+
+  get tags(): Tag[] {
+    this.decoded ??= [...decodeTags(this.tagsJson)].map(([key, value]) => ({ key, value }));
+    return this.decoded;
+  }
+}
+
+export function toListed(accountId: string, region: string, row: ListingRow): TaggedResource {
+  return new Listed(accountId, region, row);
 }
 
 export function groupNames(resources: ResourceRecord[]): Map<string, string[]> {
