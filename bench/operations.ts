@@ -1,0 +1,285 @@
+import { arnAt, importEntry, mix32, POPULAR_FILTERS, prng, WIDE_KEY } from "./inventory.ts";
+import type { BenchRequest } from "./load.ts";
+
+/**
+ * The measured operations, one entry each. An entry names how its requests are signed and routed,
+ * and builds, against a seeded server, the function from iteration index to request. Resources are
+ * drawn uniformly from the inventory, filters from the popular head of its tags.
+ */
+export interface ApiTarget {
+  /** SigV4 signing name. */
+  signingName: string;
+  /** `X-Amz-Target` prefix, before the `.Operation`. */
+  targetPrefix: string;
+}
+
+export const TAGGING: ApiTarget = {
+  signingName: "tagging",
+  targetPrefix: "ResourceGroupsTaggingAPI_20170126",
+};
+
+export interface OpEnv {
+  /** Resources in the inventory: indices 0 … n-1. */
+  n: number;
+  /** A signed call to the server, answer body read in full. */
+  call(api: ApiTarget, operation: string, body: unknown): Promise<{ status: number; body: string }>;
+  /** POSTs to the admin bulk import (set-up only, never measured); throws unless it answers 200. */
+  adminImport(body: unknown): Promise<void>;
+}
+
+export interface OpInstance {
+  request(i: number): BenchRequest;
+  /** For a 2xx answer: an error label when it still failed. */
+  failed?(body: string): string | null;
+  /** A remark for the report once the operation has run. */
+  note?(): string | undefined;
+}
+
+export interface OpDefinition {
+  id: string;
+  label: string;
+  kind: "read" | "write";
+  api: ApiTarget;
+  /**
+   * Prepares the operation on a seeded server and checks one answer of each request shape, so that a
+   * fast but empty answer cannot pass for a result; throws when the answer is not what it must be.
+   */
+  setup(env: OpEnv): Promise<OpInstance>;
+}
+
+const BENCH_KEYS = ["bench-k1", "bench-k2", "bench-k3", "bench-k4", "bench-k5"];
+
+/** The random stream of iteration `i` of an operation: the same every run. */
+const streamOf = (salt: number, i: number) => prng(mix32(i) ^ salt);
+
+function distinctIndices(rnd: () => number, n: number, count: number): number[] {
+  const out = new Set<number>();
+  const want = Math.min(count, n);
+  while (out.size < want) out.add(Math.floor(rnd() * n));
+  return [...out];
+}
+
+function benchTags(rnd: () => number): Record<string, string> {
+  return Object.fromEntries(BENCH_KEYS.map((k) => [k, `v-${Math.floor(rnd() * 1e9).toString(36)}`]));
+}
+
+/** A FailedResourcesMap other than `{}` is an error even under a 200. */
+function failedResources(body: string): string | null {
+  if (body.includes('"FailedResourcesMap":{}')) return null;
+  try {
+    const map = (JSON.parse(body) as { FailedResourcesMap?: Record<string, { ErrorCode?: string }> })
+      .FailedResourcesMap;
+    const first = Object.values(map ?? {})[0];
+    return first ? `FailedResourcesMap ${first.ErrorCode ?? "?"}` : null;
+  } catch {
+    return "unparsable answer";
+  }
+}
+
+async function expectOk(env: OpEnv, api: ApiTarget, op: string, body: unknown): Promise<unknown> {
+  const answer = await env.call(api, op, body);
+  if (answer.status !== 200) {
+    throw new Error(`${op} ${JSON.stringify(body).slice(0, 200)} answered ${answer.status}: ${answer.body}`);
+  }
+  return JSON.parse(answer.body);
+}
+
+function target(api: ApiTarget, op: string) {
+  return `${api.targetPrefix}.${op}`;
+}
+
+type Listing = { ResourceTagMappingList?: unknown[]; PaginationToken?: string };
+
+const TAG_1_SALT = 0x1001;
+const TAG_20_SALT = 0x1020;
+const ARN_LIST_SALT = 0x2020;
+const FILTER_SALT = 0x3001;
+const UNTAG_SALT = 0x4020;
+/** Iterations of UntagResources whose resources carry the keys beforehand. */
+const UNTAG_PREPARED = 2_000;
+
+export const OPERATIONS: OpDefinition[] = [
+  {
+    id: "get-resources-filter",
+    label: "GetResources (1 TagFilter, 100/page)",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      const bodies = POPULAR_FILTERS.map((f) =>
+        JSON.stringify({ TagFilters: [{ Key: f.key, Values: [f.value] }], ResourcesPerPage: 100 }),
+      );
+      for (const body of bodies) {
+        const page = (await expectOk(env, TAGGING, "GetResources", JSON.parse(body))) as Listing;
+        const got = page.ResourceTagMappingList?.length ?? 0;
+        if (got !== 100) throw new Error(`GetResources ${body} returned ${got} resources, not a full page`);
+      }
+      const t = target(TAGGING, "GetResources");
+      return {
+        request: (i) => ({
+          target: t,
+          body: bodies[Math.floor(streamOf(FILTER_SALT, i)() * bodies.length)] as string,
+        }),
+      };
+    },
+  },
+  {
+    id: "get-resources-arns",
+    label: "GetResources (ResourceARNList of 20)",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      const make = (i: number) =>
+        JSON.stringify({
+          ResourceARNList: distinctIndices(streamOf(ARN_LIST_SALT, i), env.n, 20).map(arnAt),
+        });
+      const page = (await expectOk(env, TAGGING, "GetResources", JSON.parse(make(0)))) as Listing;
+      const got = page.ResourceTagMappingList?.length ?? 0;
+      if (got !== Math.min(20, env.n)) throw new Error(`GetResources by ARN list returned ${got} of 20`);
+      const t = target(TAGGING, "GetResources");
+      return { request: (i) => ({ target: t, body: make(i) }) };
+    },
+  },
+  {
+    id: "get-resources-page50",
+    label: "GetResources (page 50, 100/page)",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      // The token of page 50, fetched right before measuring (tokens live 15 minutes).
+      let token = "";
+      for (let page = 1; page < 50; page++) {
+        const answer = (await expectOk(env, TAGGING, "GetResources", {
+          ResourcesPerPage: 100,
+          ...(token ? { PaginationToken: token } : {}),
+        })) as Listing;
+        token = answer.PaginationToken ?? "";
+        if (!token) throw new Error(`the listing ended at page ${page}: no page 50 with N=${env.n}`);
+      }
+      const body = JSON.stringify({ ResourcesPerPage: 100, PaginationToken: token });
+      const page50 = (await expectOk(env, TAGGING, "GetResources", JSON.parse(body))) as Listing;
+      const got = page50.ResourceTagMappingList?.length ?? 0;
+      if (got !== 100) throw new Error(`page 50 returned ${got} resources, not 100`);
+      const t = target(TAGGING, "GetResources");
+      return { request: () => ({ target: t, body }) };
+    },
+  },
+  {
+    id: "get-tag-keys",
+    label: "GetTagKeys (first page)",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      const answer = (await expectOk(env, TAGGING, "GetTagKeys", {})) as { TagKeys?: string[] };
+      if ((answer.TagKeys?.length ?? 0) < 20) {
+        throw new Error(`GetTagKeys returned ${answer.TagKeys?.length ?? 0} keys: was the inventory tagged?`);
+      }
+      const t = target(TAGGING, "GetTagKeys");
+      return { request: () => ({ target: t, body: "{}" }) };
+    },
+  },
+  {
+    id: "get-tag-values",
+    label: `GetTagValues (${WIDE_KEY}, first page)`,
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      const body = JSON.stringify({ Key: WIDE_KEY });
+      const answer = (await expectOk(env, TAGGING, "GetTagValues", JSON.parse(body))) as {
+        TagValues?: string[];
+      };
+      if ((answer.TagValues?.length ?? 0) < 100) {
+        throw new Error(`GetTagValues ${WIDE_KEY} returned ${answer.TagValues?.length ?? 0} values`);
+      }
+      const t = target(TAGGING, "GetTagValues");
+      return { request: () => ({ target: t, body }) };
+    },
+  },
+  {
+    id: "tag-1",
+    label: "TagResources (1 ARN, 5 tags)",
+    kind: "write",
+    api: TAGGING,
+    async setup(env) {
+      const t = target(TAGGING, "TagResources");
+      return {
+        request: (i) => {
+          const rnd = streamOf(TAG_1_SALT, i);
+          const arn = arnAt(Math.floor(rnd() * env.n));
+          return { target: t, body: JSON.stringify({ ResourceARNList: [arn], Tags: benchTags(rnd) }) };
+        },
+        failed: failedResources,
+      };
+    },
+  },
+  {
+    id: "tag-20",
+    label: "TagResources (20 ARNs, 5 tags)",
+    kind: "write",
+    api: TAGGING,
+    async setup(env) {
+      const t = target(TAGGING, "TagResources");
+      return {
+        request: (i) => {
+          const rnd = streamOf(TAG_20_SALT, i);
+          const arns = distinctIndices(rnd, env.n, 20).map(arnAt);
+          return { target: t, body: JSON.stringify({ ResourceARNList: arns, Tags: benchTags(rnd) }) };
+        },
+        failed: failedResources,
+      };
+    },
+  },
+  {
+    id: "untag-20",
+    label: "UntagResources (20 ARNs, 5 keys)",
+    kind: "write",
+    api: TAGGING,
+    async setup(env) {
+      // The keys are put, unmeasured, through the admin import on the resources of the first
+      // UNTAG_PREPARED iterations, so that those calls remove tags that are there. A resource drawn
+      // again (small N) has lost them already; the note says how many removals were real.
+      const prepared = new Set<number>();
+      for (let i = 0; i < UNTAG_PREPARED; i++) {
+        for (const idx of distinctIndices(streamOf(UNTAG_SALT, i), env.n, 20)) prepared.add(idx);
+      }
+      const keys = Object.fromEntries(BENCH_KEYS.map((k) => [k, "to-be-removed"]));
+      const all = [...prepared];
+      for (let start = 0; start < all.length; start += 10_000) {
+        const resources = all
+          .slice(start, start + 10_000)
+          .map((idx) => ({ ...importEntry(idx), tags: keys }));
+        await env.adminImport({ resources });
+      }
+      const t = target(TAGGING, "UntagResources");
+      const removed = new Set<number>();
+      let draws = 0;
+      let real = 0;
+      return {
+        request: (i) => {
+          const indices = distinctIndices(streamOf(UNTAG_SALT, i), env.n, 20);
+          for (const idx of indices) {
+            draws++;
+            if (prepared.has(idx) && !removed.has(idx)) {
+              real++;
+              removed.add(idx);
+            }
+          }
+          return {
+            target: t,
+            body: JSON.stringify({ ResourceARNList: indices.map(arnAt), TagKeys: BENCH_KEYS }),
+          };
+        },
+        failed: failedResources,
+        note: () =>
+          `${((real / Math.max(1, draws)) * 100).toFixed(0)}% of the ${draws.toLocaleString("en-US")} ARNs ` +
+          "sent (warm-up included) still carried the keys; the others were no-ops",
+      };
+    },
+  },
+];
+
+/** The admin bulk import is measured while seeding; its id selects it in `--ops` like the others. */
+export const IMPORT_OP = { id: "import", label: "admin bulk import" } as const;
+
+export function operationById(id: string): OpDefinition | undefined {
+  return OPERATIONS.find((o) => o.id === id);
+}

@@ -1,0 +1,323 @@
+import type { LoadResult } from "./load.ts";
+import type { ImportResult } from "./seed.ts";
+import type { Engine } from "./tagd.ts";
+
+export interface OpResult extends LoadResult {
+  id: string;
+  label: string;
+  kind: "read" | "write";
+  /** Requests/s over the ceiling's requests/s. */
+  ratio: number;
+  note?: string;
+}
+
+export interface SizeResult {
+  n: number;
+  import?: ImportResult;
+  ops: OpResult[];
+  /** Operations that could not run, and why. */
+  failures: { id: string; reason: string }[];
+  rss?: { hwmBytes?: number; sampledMaxBytes: number };
+  /** Set when this size stopped early (tagd failed to start, seeding failed). */
+  error?: string;
+}
+
+export interface EngineResult {
+  engine: Engine;
+  sizes: SizeResult[];
+}
+
+export interface Ceiling {
+  /** The larger of the runs: ratios are taken against the better ceiling. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  runs: LoadResult[];
+}
+
+export interface TargetResult {
+  target: string;
+  status: "PASS" | "FAIL" | "N/A";
+  measured: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  machine: {
+    cpuModel: string;
+    cpus: number;
+    totalMemoryBytes: number;
+    node: string;
+    platform: string;
+    release: string;
+  };
+  settings: {
+    engines: Engine[];
+    sizes: Record<string, number[]>;
+    durationSeconds: number;
+    warmupSeconds: number;
+    concurrency: number;
+    ops: string[];
+    tagd: { dir: string; commit: string; changedSrcFiles: number };
+  };
+  ceiling: Ceiling;
+  engines: EngineResult[];
+  targets: TargetResult[];
+}
+
+const MB = 1024 * 1024;
+/** Other processes' CPU, in percent of one core, above which a measurement is flagged as disturbed. */
+export const BUSY_OTHER_PCT = 25;
+const BUSY_FOOTNOTE =
+  `* other processes (neither tagd nor the load generator) used more than ${BUSY_OTHER_PCT}% of a core while ` +
+  "this was measured: the machine was shared, the number is likely low";
+export const fmtN = (n: number) =>
+  n >= 1_000_000 && n % 1_000_000 === 0
+    ? `${n / 1_000_000}M`
+    : n >= 1000 && n % 1000 === 0
+      ? `${n / 1000}k`
+      : String(n);
+const fmtInt = (x: number) => Math.round(x).toLocaleString("en-US");
+const fmtMs = (x: number) =>
+  Number.isNaN(x) ? "–" : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);
+const fmtPct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const fmtMb = (b: number | undefined) => (b === undefined ? "?" : `${(b / MB).toFixed(0)} MB`);
+
+export function peakRss(size: SizeResult): number | undefined {
+  if (!size.rss) return undefined;
+  return size.rss.hwmBytes ?? size.rss.sampledMaxBytes;
+}
+
+function importLine(imp: ImportResult): string {
+  return (
+    `${fmtInt(imp.resources)} resources, ${fmtInt(imp.tags)} tags in ${imp.seconds.toFixed(1)} s ` +
+    `(${fmtInt(imp.resourcesPerSecond)} resources/s, ${fmtInt(imp.tagsPerSecond)} tags/s; ` +
+    `${imp.chunks} requests of ≤10,000; building the bodies took this process ${imp.clientSeconds.toFixed(1)} s, ` +
+    "overlapped)"
+  );
+}
+
+/** On PostgreSQL the database server is among the "other" processes: nothing to flag there. */
+function disturbed(engine: EngineResult, op: OpResult): boolean {
+  return engine.engine === "sqlite" && (op.cpu?.other ?? 0) > BUSY_OTHER_PCT;
+}
+
+interface Row {
+  cells: string[];
+  errors: boolean;
+}
+
+/** Grouped by operation, then N ascending, so that how each one scales reads down the table. */
+function rows(engine: EngineResult): Row[] {
+  const out: Row[] = [];
+  const ids = [...new Set(engine.sizes.flatMap((s) => s.ops.map((o) => o.id)))];
+  const sizes = [...engine.sizes].sort((a, b) => a.n - b.n);
+  for (const id of ids) {
+    for (const size of sizes) {
+      const op = size.ops.find((o) => o.id === id);
+      if (!op) continue;
+      out.push({
+        cells: [
+          op.label,
+          fmtN(size.n),
+          fmtInt(op.rps) + (disturbed(engine, op) ? "*" : ""),
+          fmtMs(op.p50Ms),
+          fmtMs(op.p99Ms),
+          fmtPct(op.ratio),
+          op.errors === 0 ? "0" : `${fmtInt(op.errors)} of ${fmtInt(op.requests)}`,
+        ],
+        errors: op.errors > 0,
+      });
+    }
+  }
+  return out;
+}
+
+const HEADER = ["op", "N", "req/s", "p50 ms", "p99 ms", "% of ceiling", "errors"];
+const RIGHT = [false, true, true, true, true, true, true];
+
+/** The plain-text report of one engine: the table, then import and peak RSS per N. */
+export function textReport(engine: EngineResult): string {
+  const body = rows(engine);
+  const widths = HEADER.map((h, c) => Math.max(h.length, ...body.map((r) => (r.cells[c] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (RIGHT[c] ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+      .join("  ");
+  const out = [`== ${engine.engine} ==`, line(HEADER), widths.map((w) => "-".repeat(w)).join("  ")];
+  for (const r of body) out.push(`${line(r.cells)}${r.errors ? "   <-- ERRORS" : ""}`);
+  if (body.some((r) => r.cells[2]?.endsWith("*"))) out.push(BUSY_FOOTNOTE);
+  for (const size of engine.sizes) {
+    out.push("");
+    out.push(`N=${fmtN(size.n)}:`);
+    if (size.import) out.push(`  admin bulk import: ${importLine(size.import)}`);
+    out.push(
+      `  peak RSS of tagd: ${fmtMb(peakRss(size))}` +
+        (size.rss?.hwmBytes === undefined ? " (sampled every 200 ms; VmHWM unreadable)" : " (VmHWM)") +
+        (engine.engine === "postgres" ? ", PostgreSQL's own processes not included" : ""),
+    );
+    for (const f of size.failures) out.push(`  !! ${f.id} did not run: ${f.reason}`);
+    if (size.error) out.push(`  !! stopped: ${size.error}`);
+    for (const op of size.ops.filter((o) => o.note)) out.push(`  note: ${op.label}: ${op.note}`);
+    for (const op of size.ops.filter((o) => o.requests < 200)) {
+      out.push(
+        op.requests === 0
+          ? `  !! ${op.label}: no request completed inside the ${op.seconds} s window — each took longer`
+          : `  note: ${op.label}: only ${op.requests} requests measured, its p99 is rough`,
+      );
+    }
+    for (const op of size.ops.filter((o) => o.errors > 0)) {
+      out.push(`  !! ${op.label}: ${op.errors} errors: ${JSON.stringify(op.errorKinds)}`);
+      for (const s of op.errorSamples) out.push(`       e.g. ${s}`);
+    }
+  }
+  return out.join("\n");
+}
+
+export function ceilingLine(c: Ceiling): string {
+  return (
+    `ceiling (bare node:http, fixed JSON answer, same generator and signing): ${fmtInt(c.rps)} req/s, ` +
+    `p50 ${fmtMs(c.p50Ms)} ms, p99 ${fmtMs(c.p99Ms)} ms (runs: ${c.runs.map((r) => fmtInt(r.rps)).join(", ")} req/s)`
+  );
+}
+
+export function markdownReport(results: BenchResults): string {
+  const m = results.machine;
+  const s = results.settings;
+  const out = [
+    "# tagd benchmark",
+    "",
+    `${m.cpus} × ${m.cpuModel}, ${(m.totalMemoryBytes / 1024 ** 3).toFixed(0)} GB, Node ${m.node}; ` +
+      `concurrency ${s.concurrency}, ${s.durationSeconds} s per operation after a ${s.warmupSeconds} s warm-up; ` +
+      `run ${results.startedAt}; tagd at ${s.tagd.commit.slice(0, 12)}` +
+      (s.tagd.changedSrcFiles > 0
+        ? ` with ${s.tagd.changedSrcFiles} uncommitted change(s) under src/.`
+        : "."),
+    "",
+    `Ceiling — a bare node:http server answering a fixed JSON body, driven by the same generator with the ` +
+      `same signing: ${fmtInt(results.ceiling.rps)} req/s, p50 ${fmtMs(results.ceiling.p50Ms)} ms, ` +
+      `p99 ${fmtMs(results.ceiling.p99Ms)} ms (runs at the start and at the end: ` +
+      `${results.ceiling.runs.map((r) => fmtInt(r.rps)).join(", ")} req/s; the better one counts).`,
+  ];
+  for (const engine of results.engines) {
+    out.push("", `## ${engine.engine === "sqlite" ? "SQLite" : "PostgreSQL"}`, "");
+    out.push(`| ${HEADER.join(" | ")} |`, `| ${RIGHT.map((r) => (r ? "---:" : "---")).join(" | ")} |`);
+    const body = rows(engine);
+    for (const r of body) out.push(`| ${r.cells.join(" | ")} |`);
+    if (body.some((r) => r.cells[2]?.endsWith("*"))) out.push("", `\\${BUSY_FOOTNOTE}`);
+    out.push("");
+    out.push("| N | admin bulk import | peak RSS |", "| ---: | --- | ---: |");
+    for (const size of engine.sizes) {
+      const imp = size.import ? importLine(size.import) : (size.error ?? "–");
+      out.push(`| ${fmtN(size.n)} | ${imp} | ${fmtMb(peakRss(size))} |`);
+    }
+  }
+  out.push("", "## Targets", "");
+  out.push("| target | measured | result |", "| --- | --- | --- |");
+  for (const t of results.targets) out.push(`| ${t.target} | ${t.measured} | ${t.status} |`);
+  return `${out.join("\n")}\n`;
+}
+
+// ---- targets ----
+
+function findSize(results: BenchResults, engine: Engine, n: number): SizeResult | undefined {
+  return results.engines.find((e) => e.engine === engine)?.sizes.find((s) => s.n === n);
+}
+
+function ratioTarget(results: BenchResults, opId: string, min: number, name: string): TargetResult {
+  const target = `${name} ≥ ${min * 100}% of the ceiling (SQLite, every N)`;
+  const measured: string[] = [];
+  let worst = Number.POSITIVE_INFINITY;
+  let errors = false;
+  for (const size of results.engines.find((e) => e.engine === "sqlite")?.sizes ?? []) {
+    const op = size.ops.find((o) => o.id === opId);
+    if (!op) continue;
+    measured.push(`${fmtPct(op.ratio)} at ${fmtN(size.n)}`);
+    worst = Math.min(worst, op.ratio);
+    errors ||= op.errors > 0;
+  }
+  if (measured.length === 0) return { target, status: "N/A", measured: "not measured on SQLite" };
+  return {
+    target,
+    status: worst >= min && !errors ? "PASS" : "FAIL",
+    measured: measured.join(", ") + (errors ? " (with errors)" : ""),
+  };
+}
+
+function scalingTarget(results: BenchResults): TargetResult {
+  const target = "p50 of every read at N=1M within 2× of its p50 at N=10k (SQLite)";
+  const small = findSize(results, "sqlite", 10_000);
+  const large = findSize(results, "sqlite", 1_000_000);
+  if (!small || !large) return { target, status: "N/A", measured: "needs N=10k and N=1M on SQLite" };
+  let worst = { label: "", factor: 0 };
+  for (const op of large.ops.filter((o) => o.kind === "read")) {
+    const base = small.ops.find((o) => o.id === op.id);
+    if (!base) continue;
+    const factor = op.p50Ms / base.p50Ms;
+    if (factor > worst.factor) worst = { label: op.label, factor };
+  }
+  if (worst.factor === 0) return { target, status: "N/A", measured: "no read measured at both sizes" };
+  return {
+    target,
+    status: worst.factor <= 2 ? "PASS" : "FAIL",
+    measured: `worst ${worst.factor.toFixed(2)}× (${worst.label})`,
+  };
+}
+
+function importTarget(results: BenchResults): TargetResult {
+  const target = "bulk import of 1M resources with ~5M tags in under 60 s (SQLite)";
+  const imp = findSize(results, "sqlite", 1_000_000)?.import;
+  if (!imp) return { target, status: "N/A", measured: "N=1M not measured on SQLite" };
+  return {
+    target,
+    status: imp.seconds < 60 ? "PASS" : "FAIL",
+    measured: `${imp.seconds.toFixed(1)} s for ${fmtInt(imp.resources)} resources, ${fmtInt(imp.tags)} tags`,
+  };
+}
+
+function rssTarget(results: BenchResults): TargetResult {
+  const target = "peak RSS of tagd under 400 MB at N=1M (SQLite)";
+  const size = findSize(results, "sqlite", 1_000_000);
+  const peak = size ? peakRss(size) : undefined;
+  if (peak === undefined) return { target, status: "N/A", measured: "N=1M not measured on SQLite" };
+  return { target, status: peak < 400 * MB ? "PASS" : "FAIL", measured: fmtMb(peak) };
+}
+
+function postgresTarget(results: BenchResults): TargetResult {
+  const target = "PostgreSQL within 2× of SQLite on every read at N=100k (req/s)";
+  const lite = findSize(results, "sqlite", 100_000);
+  const pg = findSize(results, "postgres", 100_000);
+  if (!lite || !pg) return { target, status: "N/A", measured: "needs N=100k on both engines" };
+  let worst = { label: "", factor: 0 };
+  for (const op of pg.ops.filter((o) => o.kind === "read")) {
+    const base = lite.ops.find((o) => o.id === op.id);
+    if (!base) continue;
+    const factor = base.rps / op.rps;
+    if (factor > worst.factor) worst = { label: op.label, factor };
+  }
+  if (worst.factor === 0) return { target, status: "N/A", measured: "no read measured on both engines" };
+  return {
+    target,
+    status: worst.factor <= 2 ? "PASS" : "FAIL",
+    measured: `worst: SQLite ${worst.factor.toFixed(2)}× PostgreSQL (${worst.label})`,
+  };
+}
+
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  return [
+    ratioTarget(results, "get-tag-keys", 0.5, "GetTagKeys"),
+    ratioTarget(results, "get-resources-filter", 0.2, "GetResources with a filter"),
+    ratioTarget(results, "tag-1", 0.25, "TagResources (1 ARN)"),
+    scalingTarget(results),
+    importTarget(results),
+    rssTarget(results),
+    postgresTarget(results),
+  ];
+}
+
+export function targetsText(targets: TargetResult[]): string {
+  const width = Math.max(...targets.map((t) => t.target.length));
+  return targets.map((t) => `${t.status.padEnd(4)}  ${t.target.padEnd(width)}  ${t.measured}`).join("\n");
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { send, waitForHealth } from "./http.ts";
+import { ACCOUNT_ID, REGION } from "./inventory.ts";
+import type { ApiTarget } from "./operations.ts";
+import { type Child, freePort, onAsyncCleanup, onCleanup, RssSampler, startNode } from "./processes.ts";
+import { type Credentials, SigV4Signer } from "./sigv4-client.ts";
+
+export type Engine = "sqlite" | "postgres";
+
+export const CREDENTIALS: Credentials = { accessKeyId: "AKIDBENCH", secret: "bench-secret" };
+export const ADMIN_TOKEN = "bench-admin-token-000";
+
+const CONFIG = {
+  inventory: "open",
+  adminToken: ADMIN_TOKEN,
+  accounts: [
+    {
+      id: ACCOUNT_ID,
+      cloud: "aws",
+      management: true,
+      accessKeys: [{ accessKeyId: CREDENTIALS.accessKeyId, secret: CREDENTIALS.secret }],
+    },
+  ],
+};
+
+export interface TagdInstance {
+  engine: Engine;
+  port: number;
+  pid: number;
+  child: Child;
+  rss: RssSampler;
+  /** A keep-alive agent for the orchestrator's own calls (seeding, set-up); not the load generator's. */
+  agent: http.Agent;
+  signer(api: ApiTarget): SigV4Signer;
+  call(api: ApiTarget, operation: string, body: unknown): Promise<{ status: number; body: string }>;
+  /** Reads the peak RSS, stops tagd, and drops its data (directory or schema). */
+  stop(): Promise<{ hwmBytes?: number; sampledMaxBytes: number }>;
+}
+
+function withSearchPath(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set("options", `-c search_path=${schema}`);
+  // URLSearchParams spells a space "+", which the pg URL parser leaves as is: use %20.
+  return u.toString().replace(/options=([^&]*)/, (_, v: string) => `options=${v.replace(/\+/g, "%20")}`);
+}
+
+async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts tagd as a child process (`node --import tsx src/main.ts`) on a free port with a fresh data
+ * directory, or a fresh PostgreSQL schema, and the benchmark's configuration; resolves once
+ * `GET /health` answers 200.
+ */
+export async function startTagd(options: {
+  engine: Engine;
+  repoRoot: string;
+  databaseUrl?: string;
+  label: string;
+}): Promise<TagdInstance> {
+  const dir = mkdtempSync(join(tmpdir(), "tagd-bench-"));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const forgetDir = onCleanup(removeDir);
+  const configFile = join(dir, "config.json");
+  writeFileSync(configFile, JSON.stringify(CONFIG, null, 2));
+
+  let databaseArgs: string[] = [];
+  let dropSchema: (() => Promise<void>) | undefined;
+  let forgetSchema: () => unknown = () => undefined;
+  if (options.engine === "postgres") {
+    if (!options.databaseUrl) throw new Error("the postgres engine needs a database URL");
+    const baseUrl = options.databaseUrl;
+    const schema = `tagd_bench_${process.pid}_${options.label}`.replace(/[^a-z0-9_]/g, "_");
+    await withPg(baseUrl, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`));
+    dropSchema = () =>
+      withPg(baseUrl, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => {});
+    forgetSchema = onAsyncCleanup(dropSchema);
+    databaseArgs = ["--database-url", withSearchPath(baseUrl, schema)];
+  }
+
+  const port = await freePort();
+  const child = startNode(
+    [
+      "--import",
+      "tsx",
+      "src/main.ts",
+      "--port",
+      String(port),
+      "--data-dir",
+      join(dir, "data"),
+      "--config",
+      configFile,
+      "--log-level",
+      "warn",
+      ...databaseArgs,
+    ],
+    options.repoRoot,
+  );
+  try {
+    await waitForHealth(port, 60_000, child.alive);
+  } catch (err) {
+    await child.stop();
+    throw new Error(`tagd did not start: ${(err as Error).message}\n${child.output()}`);
+  }
+  const rss = new RssSampler(child.pid);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const host = `127.0.0.1:${port}`;
+  const signers = new Map<string, SigV4Signer>();
+  const signer = (api: ApiTarget) => {
+    let s = signers.get(api.signingName);
+    if (!s) {
+      s = new SigV4Signer({ credentials: CREDENTIALS, region: REGION, service: api.signingName, host });
+      signers.set(api.signingName, s);
+    }
+    return s;
+  };
+  return {
+    engine: options.engine,
+    port,
+    pid: child.pid,
+    child,
+    rss,
+    agent,
+    signer,
+    async call(api, operation, body) {
+      const text = JSON.stringify(body);
+      const target = `${api.targetPrefix}.${operation}`;
+      return send({ agent, port, headers: signer(api).sign(target, text), body: text, keepBody: true });
+    },
+    async stop() {
+      const peak = rss.finish();
+      agent.destroy();
+      await child.stop();
+      removeDir();
+      forgetDir();
+      if (dropSchema) {
+        await dropSchema();
+        forgetSchema();
+      }
+      return peak;
+    },
+  };
+}
