@@ -61,6 +61,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
   const engine: SqlEngine = {
     name: "postgres",
     rowLocks: true,
+    groupCommit: false,
     reader: new KyselyExec(db, "postgres"),
     writeTransaction(fn) {
       return db.transaction().execute((tx) => fn(new KyselyExec(tx, "postgres")));

@@ -3,6 +3,8 @@ import type { EngineName } from "../migrations/index.ts";
 /** Runs statements written with `?` placeholders; returns their rows (SELECT or RETURNING). */
 export interface SqlExec {
   query<R>(text: string, params: readonly unknown[]): Promise<R[]>;
+  /** The first column of every row: no row objects for single-column listings. */
+  column<T>(text: string, params: readonly unknown[]): Promise<T[]>;
   /** Runs one statement once per row, when the engine does that faster than multi-row statements. */
   runMany?(text: string, rows: readonly unknown[][]): void;
 }
@@ -14,6 +16,12 @@ export interface SqlEngine {
   rowLocks: boolean;
   /** Reads outside a transaction; they see committed data only. */
   reader: SqlExec;
+  /**
+   * Whether concurrent tag writes share one transaction (each change in its own savepoint). On
+   * SQLite a commit costs more than the writes in it, and there is one writer anyway; on PostgreSQL
+   * one transaction holding many rows' locks would only make instances wait on each other.
+   */
+  groupCommit: boolean;
   /** Runs `fn` in a write transaction that serialises with other writers of the same resource. */
   writeTransaction<T>(fn: (exec: SqlExec) => Promise<T>): Promise<T>;
   close(): Promise<void>;

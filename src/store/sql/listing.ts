@@ -121,7 +121,7 @@ export class Listings {
   }
 
   private async ids(text: string, params: readonly unknown[]): Promise<number[]> {
-    return (await this.run<{ rid: number }>(text, params)).map((r) => Number(r.rid));
+    return (await this.reader.column<number>(text, params)).map(Number);
   }
 
   private async estimate(accountId: string, region: string, f: TagFilterSpec): Promise<number> {
@@ -182,19 +182,16 @@ export class Listings {
   }
 
   async listTagKeys(q: KeyQuery): Promise<Page<string>> {
-    const rows = await this.run<{ key: string }>(
+    const keys = await this.reader.column<string>(
       "SELECT key FROM tag_keys WHERE account_id = ? AND region = ? AND key > ? ORDER BY key LIMIT ?",
       [q.accountId, q.region, q.cursor ?? "", q.limit + 1],
     );
-    return pageOf(
-      rows.map((r) => r.key),
-      q.limit,
-    );
+    return pageOf(keys, q.limit);
   }
 
   async listTagValues(q: ValueQuery): Promise<Page<string>> {
     // The empty value is a real value; a first page starts before it.
-    const rows = await this.run<{ value: string }>(
+    const values = await this.reader.column<string>(
       q.cursor === undefined
         ? "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? ORDER BY value LIMIT ?"
         : "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value > ? ORDER BY value LIMIT ?",
@@ -202,10 +199,7 @@ export class Listings {
         ? [q.accountId, q.region, q.key, q.limit + 1]
         : [q.accountId, q.region, q.key, q.cursor, q.limit + 1],
     );
-    return pageOf(
-      rows.map((r) => r.value),
-      q.limit,
-    );
+    return pageOf(values, q.limit);
   }
 }
 

@@ -14,7 +14,7 @@ import type {
   TagStore,
   ValueQuery,
 } from "../store.ts";
-import type { SqlEngine } from "./engine.ts";
+import type { SqlEngine, SqlExec } from "./engine.ts";
 import { importResources } from "./import.ts";
 import { SqlJobQueue } from "./jobs.ts";
 import { Listings } from "./listing.ts";
@@ -25,11 +25,23 @@ import { marks } from "./text.ts";
 
 export type { SqlEngine } from "./engine.ts";
 
+/** Requests that share one group-commit transaction, at most. */
+const GROUP_COMMIT_MAX = 64;
+
+interface PendingWrite {
+  accountId: string;
+  changes: TagChange[];
+  resolve(results: TagChangeResult[]): void;
+  reject(err: unknown): void;
+}
+
 /** The TagStore over Kysely; one implementation for both engines, which differ only in `SqlEngine`. */
 export class SqlTagStore implements TagStore {
   readonly engine: EngineName;
   readonly jobs: SqlJobQueue;
   private readonly writer: TagWriter;
+  private readonly pending: PendingWrite[] = [];
+  private flushing = false;
   private readonly listings: Listings;
 
   constructor(

@@ -33,6 +33,11 @@ export class KyselyExec implements SqlExec {
     );
     return result.rows;
   }
+
+  async column<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    const rows = await this.query<Record<string, T>>(text, params);
+    return rows.map((row) => Object.values(row)[0] as T);
+  }
 }
 
 /** `?, ?, ?` for a list of n values. */

@@ -25,6 +25,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   const engine: SqlEngine = {
     name: "sqlite",
     rowLocks: false,
+    groupCommit: true,
     reader: new SqliteExec(readerDb),
     writeTransaction(fn) {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
@@ -66,23 +67,25 @@ const statementCaches = new WeakMap<Database.Database, Map<string, Database.Stat
  * Preparing a statement costs as much as running a small query, so the most recent ones are kept
  * by SQL text. Safe because every user runs a statement to completion (`all`/`run`) before the next.
  */
-function statement(database: Database.Database, text: string, max = 512): Database.Statement {
+function statement(database: Database.Database, text: string, pluck = false, max = 512): Database.Statement {
   let cache = statementCaches.get(database);
   if (!cache) {
     cache = new Map();
     statementCaches.set(database, cache);
   }
-  let stmt = cache.get(text);
+  const id = pluck ? `pluck:${text}` : text;
+  let stmt = cache.get(id);
   if (stmt) {
-    cache.delete(text);
+    cache.delete(id);
   } else {
     stmt = database.prepare(text);
+    if (pluck) stmt.pluck(true);
     if (cache.size >= max) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
   }
-  cache.set(text, stmt);
+  cache.set(id, stmt);
   return stmt;
 }
 
@@ -100,6 +103,10 @@ class SqliteExec implements SqlExec {
     if (stmt.reader) return stmt.all(params) as R[];
     stmt.run(params);
     return [];
+  }
+
+  async column<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    return statement(this.database, text, true).all(params) as T[];
   }
 
   runMany(text: string, rows: readonly unknown[][]): void {
