@@ -10,10 +10,17 @@ const UNION_MAX_VALUES = 32;
 const MAX_BATCH = 2000;
 
 /**
- * A source of resource ids in ascending order, each a candidate for the page. Every source is an
- * ordered index range scan that stops at its LIMIT, so a page costs the same at any inventory size.
+ * A source of resource ids in ascending order, each a candidate for the page: a statement over an
+ * ordered index range that stops at its LIMIT, so a page costs the same at any inventory size.
  */
-type Candidates = (after: number, limit: number) => Promise<number[]>;
+type Candidates = (after: number, limit: number) => Statement;
+
+interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+const NONE: Statement = { text: "SELECT rid FROM resources WHERE 1 = 0", params: [] };
 
 /**
  * The tagging listings. GetResources-style queries page by resource id: a driving filter yields
@@ -33,11 +40,22 @@ export class Listings {
     const found: ListingRow[] = [];
     let after = q.cursor === undefined ? 0 : Number(q.cursor);
     let batch = want;
+    if (!verify) {
+      // Every candidate is a listed resource: the page is one statement.
+      const c = candidates(after, want);
+      found.push(
+        ...(await this.run<ListingRow>(
+          `SELECT ${LISTING_SELECT} FROM resources WHERE account_id = ? AND rid IN (${c.text}) ORDER BY rid`,
+          [q.accountId, ...c.params],
+        )),
+      );
+      return cut(found, q.limit, q.tagLimit, (row) => toListed(q.accountId, q.region, row));
+    }
     for (;;) {
-      const ids = await candidates(after, batch);
+      const c = candidates(after, batch);
+      const ids = (await this.reader.column<number>(c.text, c.params)).map(Number);
       if (ids.length === 0) break;
-      const rows = verify ? await this.verify(q, ids, verify) : await this.fetch(q.accountId, ids);
-      found.push(...rows);
+      found.push(...(await this.verify(q, ids, verify)));
       if (found.length >= want || ids.length < batch) break;
       after = ids[ids.length - 1] as number;
       batch = Math.min(MAX_BATCH, batch * 4);
@@ -50,11 +68,10 @@ export class Listings {
     const { accountId, region } = q;
     if (q.tagFilters.length === 0) {
       return {
-        candidates: (after, limit) =>
-          this.ids(
-            `SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ?${typeClause(q.typeFilters)} ORDER BY rid LIMIT ?`,
-            [accountId, region, after, ...typeParams(q.typeFilters), limit],
-          ),
+        candidates: (after, limit) => ({
+          text: `SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ?${typeClause(q.typeFilters)} ORDER BY rid LIMIT ?`,
+          params: [accountId, region, after, ...typeParams(q.typeFilters), limit],
+        }),
       };
     }
     const withValues = q.tagFilters.filter((f) => f.values.length > 0);
@@ -80,17 +97,16 @@ export class Listings {
       if (distinct.length <= UNION_MAX_VALUES) {
         driver = key;
         values = distinct.map((d) => d.value);
-        if (values.length === 0) return { candidates: async () => [] };
+        if (values.length === 0) return { candidates: () => NONE };
       }
     }
     if (!driver) {
       // A key with many distinct values is common across resources: walk the listing and check it.
       return {
-        candidates: (after, limit) =>
-          this.ids(
-            "SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ? ORDER BY rid LIMIT ?",
-            [accountId, region, after, limit],
-          ),
+        candidates: (after, limit) => ({
+          text: "SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ? ORDER BY rid LIMIT ?",
+          params: [accountId, region, after, limit],
+        }),
         verify: q.tagFilters,
       };
     }
@@ -103,25 +119,21 @@ export class Listings {
   }
 
   /** Ids carrying key=one of values, ascending: one ordered index range per value, merged. */
-  private async byValues(
+  private byValues(
     accountId: string,
     region: string,
     key: string,
     values: string[],
     after: number,
     limit: number,
-  ): Promise<number[]> {
+  ): Statement {
     const branch =
       "SELECT rid FROM (SELECT rid FROM tags WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND rid > ? ORDER BY rid LIMIT ?) AS b";
     const params: unknown[] = [];
     for (const v of values) params.push(accountId, region, key, v, after, limit);
-    if (values.length === 1) return this.ids(branch, params);
+    if (values.length === 1) return { text: branch, params };
     const union = values.map(() => branch).join(" UNION ALL ");
-    return this.ids(`SELECT rid FROM (${union}) AS u ORDER BY rid LIMIT ?`, [...params, limit]);
-  }
-
-  private async ids(text: string, params: readonly unknown[]): Promise<number[]> {
-    return (await this.reader.column<number>(text, params)).map(Number);
+    return { text: `SELECT rid FROM (${union}) AS u ORDER BY rid LIMIT ?`, params: [...params, limit] };
   }
 
   private async estimate(accountId: string, region: string, f: TagFilterSpec): Promise<number> {
@@ -138,13 +150,6 @@ export class Listings {
       [accountId, region, key],
     );
     return Number(rows[0]?.resources ?? 0);
-  }
-
-  private fetch(accountId: string, ids: number[]): Promise<ListingRow[]> {
-    return this.run<ListingRow>(
-      `SELECT ${LISTING_SELECT} FROM resources WHERE account_id = ? AND rid IN (${marks(ids.length)}) ORDER BY rid`,
-      [accountId, ...ids],
-    );
   }
 
   /** The candidates that also pass the other tag filters and the type filters. */
