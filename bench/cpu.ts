@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /**
  * Where the machine's CPU went during a measurement: the server under test, this process (the load
@@ -9,6 +9,8 @@ export interface CpuShare {
   /** Percent of one core. */
   server: number;
   bench: number;
+  /** The database server's processes (PostgreSQL), when asked for. */
+  database?: number;
   other: number;
   /** Percent of one core, summed over all cores: the machine's capacity is 100 × cores. */
   capacity: number;
@@ -18,12 +20,35 @@ interface Snapshot {
   busyTicks: number;
   totalTicks: number;
   serverTicks: number;
+  databaseTicks?: number;
   benchMicros: number;
   at: bigint;
 }
 
 /** USER_HZ: 100 on every Linux that matters, and what /proc/stat counts in. */
 const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process, from /proc/<pid>/stat. */
+function processTicks(stat: string): number {
+  // The command may hold spaces; the fields after ")" start at field 3 (state).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** CPU ticks of every process whose command is `comm` (PostgreSQL's server and backends). */
+function ticksOfCommand(comm: string): number {
+  let sum = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === comm) sum += processTicks(stat);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
+}
 
 function readTicks(pid: number): { busy: number; total: number; server: number } | undefined {
   try {
@@ -36,17 +61,14 @@ function readTicks(pid: number): { busy: number; total: number; server: number }
     if (!cpu || cpu.length < 5) return undefined;
     const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
-    // /proc/<pid>/stat: the command may hold spaces; fields after ")" start at field 3 (state).
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const server = Number(fields[11]) + Number(fields[12]);
-    return { busy: total - idle, total, server };
+    return { busy: total - idle, total, server: processTicks(readFileSync(`/proc/${pid}/stat`, "utf8")) };
   } catch {
     return undefined;
   }
 }
 
-export function cpuSnapshot(pid: number): Snapshot | undefined {
+/** `databaseComm`: also count the processes of this command apart (`postgres`). */
+export function cpuSnapshot(pid: number, databaseComm?: string): Snapshot | undefined {
   const ticks = readTicks(pid);
   if (!ticks) return undefined;
   const usage = process.cpuUsage();
@@ -54,6 +76,7 @@ export function cpuSnapshot(pid: number): Snapshot | undefined {
     busyTicks: ticks.busy,
     totalTicks: ticks.total,
     serverTicks: ticks.server,
+    ...(databaseComm ? { databaseTicks: ticksOfCommand(databaseComm) } : {}),
     benchMicros: usage.user + usage.system,
     at: process.hrtime.bigint(),
   };
@@ -66,7 +89,17 @@ export function cpuShare(a: Snapshot | undefined, b: Snapshot | undefined): CpuS
   const pct = (ticks: number) => (ticks / TICKS_PER_SECOND / seconds) * 100;
   const server = pct(b.serverTicks - a.serverTicks);
   const bench = ((b.benchMicros - a.benchMicros) / 1e6 / seconds) * 100;
+  const database =
+    a.databaseTicks !== undefined && b.databaseTicks !== undefined
+      ? Math.max(0, pct(b.databaseTicks - a.databaseTicks))
+      : undefined;
   const busy = pct(b.busyTicks - a.busyTicks);
   const capacity = pct(b.totalTicks - a.totalTicks);
-  return { server, bench, other: Math.max(0, busy - server - bench), capacity };
+  return {
+    server,
+    bench,
+    ...(database === undefined ? {} : { database }),
+    other: Math.max(0, busy - server - bench - (database ?? 0)),
+    capacity,
+  };
 }

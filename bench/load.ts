@@ -21,6 +21,8 @@ export interface LoadOptions {
   failed?(body: string): string | null;
   /** The server's process id, to tell its CPU use from the rest of the machine's. */
   serverPid?: number;
+  /** The database server's command name (`postgres`), to count its CPU apart. */
+  databaseComm?: string;
 }
 
 export interface LoadResult {
@@ -129,10 +131,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       ? []
       : [
           setTimeout(() => {
-            cpuAtStart = cpuSnapshot(pid);
+            cpuAtStart = cpuSnapshot(pid, options.databaseComm);
           }, options.warmupMs),
           setTimeout(() => {
-            cpuAtEnd = cpuSnapshot(pid);
+            cpuAtEnd = cpuSnapshot(pid, options.databaseComm);
           }, options.warmupMs + options.durationMs),
         ];
   try {

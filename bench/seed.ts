@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import http from "node:http";
+import { type CpuShare, cpuShare, cpuSnapshot } from "./cpu.ts";
 import { importEntry } from "./inventory.ts";
 import { ADMIN_TOKEN, type TagdInstance } from "./tagd.ts";
 
@@ -15,6 +16,8 @@ export interface ImportResult {
   /** Of `seconds`, the time this process spent building request bodies (overlapped with the server). */
   clientSeconds: number;
   chunks: number;
+  /** CPU use during the import, where /proc can be read. */
+  cpu?: CpuShare;
 }
 
 interface Body {
@@ -85,6 +88,8 @@ export async function bulkImport(
   };
   // The clock starts once the first body is ready: the server has nothing to do before.
   let current = build(0);
+  const databaseComm = tagd.engine === "postgres" ? "postgres" : undefined;
+  const cpuAtStart = cpuSnapshot(tagd.pid, databaseComm);
   const started = performance.now();
   let lastReport = started;
   try {
@@ -125,6 +130,7 @@ export async function bulkImport(
     agent.destroy();
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuShare(cpuAtStart, cpuSnapshot(tagd.pid, databaseComm));
   return {
     resources: n,
     tags,
@@ -133,5 +139,6 @@ export async function bulkImport(
     tagsPerSecond: tags / seconds,
     clientSeconds: clientMs / 1000,
     chunks,
+    ...(cpu ? { cpu } : {}),
   };
 }
