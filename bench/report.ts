@@ -69,6 +69,7 @@ export interface BenchResults {
   targets: TargetResult[];
 }
 
+/** MiB: what /proc reports in kB (KiB), printed as "MB". */
 const MB = 1024 * 1024;
 /** Other processes' CPU, in percent of one core, above which a measurement is flagged as disturbed. */
 export const BUSY_OTHER_PCT = 25;
@@ -96,7 +97,7 @@ function importLine(imp: ImportResult): string {
   return (
     `${fmtInt(imp.resources)} resources, ${fmtInt(imp.tags)} tags in ${imp.seconds.toFixed(1)} s ` +
     `(${fmtInt(imp.resourcesPerSecond)} resources/s, ${fmtInt(imp.tagsPerSecond)} tags/s; ` +
-    `${imp.chunks} requests of ≤10,000; building the bodies took this process ${imp.clientSeconds.toFixed(1)} s, ` +
+    `${imp.chunks} request${imp.chunks === 1 ? "" : "s"} of ≤10,000; building the bodies took this process ${imp.clientSeconds.toFixed(1)} s, ` +
     "overlapped" +
     (imp.cpu ? `; tagd's CPU ${imp.cpu.server.toFixed(0)}% of a core` : "") +
     (imp.cpu?.database !== undefined ? `, PostgreSQL's ${imp.cpu.database.toFixed(0)}%` : "") +
@@ -161,11 +162,13 @@ export function textReport(engine: EngineResult): string {
     out.push("");
     out.push(`N=${fmtN(size.n)}:`);
     if (size.import) out.push(`  admin bulk import: ${importLine(size.import)}`);
-    out.push(
-      `  peak RSS of tagd: ${fmtMb(peakRss(size))}` +
-        (size.rss?.hwmBytes === undefined ? " (sampled every 200 ms; VmHWM unreadable)" : " (VmHWM)") +
-        (engine.engine === "postgres" ? ", PostgreSQL's own processes not included" : ""),
-    );
+    if (size.rss) {
+      out.push(
+        `  peak RSS of tagd: ${fmtMb(peakRss(size))}` +
+          (size.rss.hwmBytes === undefined ? " (sampled every 200 ms; VmHWM unreadable)" : " (VmHWM)") +
+          (engine.engine === "postgres" ? ", PostgreSQL's own processes not included" : ""),
+      );
+    }
     for (const f of size.failures) out.push(`  !! ${f.id} did not run: ${f.reason}`);
     if (size.error) out.push(`  !! stopped: ${size.error}`);
     for (const op of size.ops.filter((o) => o.note)) out.push(`  note: ${op.label}: ${op.note}`);
@@ -207,7 +210,7 @@ export function markdownReport(results: BenchResults): string {
     `Ceiling — a bare node:http server answering a fixed JSON body, driven by the same generator with the ` +
       `same signing: ${fmtInt(results.ceiling.rps)} req/s, p50 ${fmtMs(results.ceiling.p50Ms)} ms, ` +
       `p99 ${fmtMs(results.ceiling.p99Ms)} ms (runs at the start and at the end: ` +
-      `${results.ceiling.runs.map((r) => fmtInt(r.rps)).join(", ")} req/s; the better one counts).`,
+      `${results.ceiling.runs.map((r) => fmtInt(r.rps)).join(", ")} req/s; the best one counts).`,
   ];
   for (const engine of results.engines) {
     out.push("", `## ${engine.engine === "sqlite" ? "SQLite" : "PostgreSQL"}`, "");

@@ -152,7 +152,9 @@ const fmt = (r: LoadResult) =>
   `${Math.round(r.rps).toLocaleString("en-US").padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  ` +
   `p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  errors ${r.errors}` +
   (r.cpu
-    ? `  cpu: server ${r.cpu.server.toFixed(0)}% bench ${r.cpu.bench.toFixed(0)}% other ${r.cpu.other.toFixed(0)}%`
+    ? `  cpu: server ${r.cpu.server.toFixed(0)}% bench ${r.cpu.bench.toFixed(0)}%` +
+      (r.cpu.database === undefined ? "" : ` postgres ${r.cpu.database.toFixed(0)}%`) +
+      ` other ${r.cpu.other.toFixed(0)}%`
     : "");
 
 /** The bare node:http server, driven like tagd: same generator, same signing of a GetTagKeys call. */
@@ -203,12 +205,19 @@ async function measureSize(
 ): Promise<SizeResult> {
   const size: SizeResult = { n, ops: [], failures: [] };
   log(`\n[${engine} N=${fmtN(n)}] starting tagd`);
-  const tagd = await startTagd({
-    engine,
-    repoRoot: options.tagdDir,
-    databaseUrl: options.databaseUrl,
-    label: fmtN(n).toLowerCase(),
-  });
+  let tagd: Awaited<ReturnType<typeof startTagd>>;
+  try {
+    tagd = await startTagd({
+      engine,
+      repoRoot: options.tagdDir,
+      databaseUrl: options.databaseUrl,
+      label: fmtN(n).toLowerCase(),
+    });
+  } catch (err) {
+    size.error = (err as Error).message;
+    log(`  !! ${engine} N=${fmtN(n)} not measured: ${size.error}`);
+    return size;
+  }
   try {
     // The signer is checked before anything is measured: a 200 on an empty store.
     const probe = await tagd.call(TAGGING, "GetTagKeys", {});
