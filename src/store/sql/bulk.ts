@@ -24,14 +24,48 @@ export async function upsertRows(exec: SqlExec, head: string, tail: string, cols
   );
 }
 
-/** Adds signed deltas to the key and value counters, deleting rows that reach zero. */
+/** Changes to the key and value counters, gathered over a transaction and applied once at its end. */
+export class CounterDeltas {
+  readonly keys = new Map<string, number>();
+  readonly values = new Map<string, number>();
+
+  key(accountId: string, region: string, key: string, d: number): void {
+    const id = counterKey(accountId, region, key);
+    this.keys.set(id, (this.keys.get(id) ?? 0) + d);
+  }
+
+  value(accountId: string, region: string, key: string, value: string, d: number): void {
+    const id = counterKey(accountId, region, key, value);
+    this.values.set(id, (this.values.get(id) ?? 0) + d);
+  }
+
+  add(other: CounterDeltas): void {
+    for (const [k, d] of other.keys) this.keys.set(k, (this.keys.get(k) ?? 0) + d);
+    for (const [k, d] of other.values) this.values.set(k, (this.values.get(k) ?? 0) + d);
+  }
+
+  apply(exec: SqlExec): Promise<void> {
+    return applyCountDeltas(exec, this.keys, this.values);
+  }
+}
+
+/**
+ * Adds signed deltas to the key and value counters, in key order (concurrent writers lock the shared
+ * counter rows in the same order, so they cannot deadlock), then deletes the rows that reached zero
+ * among those it lowered.
+ */
 export async function applyCountDeltas(
   exec: SqlExec,
   keyDeltas: Map<string, number>,
   valueDeltas: Map<string, number>,
 ): Promise<void> {
-  const keys = [...keyDeltas].filter(([, d]) => d !== 0).map(([k, d]) => [...k.split("\u0000"), d]);
-  const values = [...valueDeltas].filter(([, d]) => d !== 0).map(([k, d]) => [...k.split("\u0000"), d]);
+  const split = (m: Map<string, number>) =>
+    [...m]
+      .filter(([, d]) => d !== 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, d]) => [...k.split("\u0000"), d]);
+  const keys = split(keyDeltas);
+  const values = split(valueDeltas);
   await upsertRows(
     exec,
     "INSERT INTO tag_keys (account_id, region, key, resources)",
@@ -46,10 +80,18 @@ export async function applyCountDeltas(
     5,
     values,
   );
-  if (keys.some((k) => (k[3] as number) < 0))
-    await exec.query("DELETE FROM tag_keys WHERE resources <= 0", []);
-  if (values.some((v) => (v[4] as number) < 0))
-    await exec.query("DELETE FROM tag_values WHERE resources <= 0", []);
+  for (const [account, region, key] of keys.filter((k) => (k[3] as number) < 0)) {
+    await exec.query(
+      "DELETE FROM tag_keys WHERE account_id = ? AND region = ? AND key = ? AND resources <= 0",
+      [account, region, key],
+    );
+  }
+  for (const [account, region, key, value] of values.filter((v) => (v[4] as number) < 0)) {
+    await exec.query(
+      "DELETE FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND resources <= 0",
+      [account, region, key, value],
+    );
+  }
 }
 
 /** Counter map keys: NUL cannot occur in stored text (validation refuses it). */

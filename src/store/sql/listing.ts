@@ -169,15 +169,21 @@ export class Listings {
     );
   }
 
-  /** Tagged or previously tagged resources among `names` in the region, in the order asked. */
+  /**
+   * Tagged or previously tagged resources among `names` in the region, in the order asked. Region and
+   * the tagged flag are checked here, not in SQL: given them, SQLite prefers the listing index and
+   * scans the whole region instead of looking each name up in the unique (account, name) index.
+   */
   async getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
     const byName = new Map<string, TaggedResource>();
     for (const chunk of chunks([...new Set(names)], 500)) {
-      const rows = await this.run<ListingRow>(
-        `SELECT ${LISTING_SELECT} FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)}) AND region = ? AND tagged = 1`,
-        [accountId, ...chunk, region],
+      const rows = await this.run<ListingRow & { region: string; tagged: number }>(
+        `SELECT ${LISTING_SELECT}, region, tagged FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)})`,
+        [accountId, ...chunk],
       );
-      for (const row of rows) byName.set(row.name, toListed(accountId, region, row));
+      for (const row of rows) {
+        if (row.region === region && row.tagged === 1) byName.set(row.name, toListed(accountId, region, row));
+      }
     }
     return names.flatMap((n) => {
       const hit = byName.get(n);

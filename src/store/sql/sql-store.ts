@@ -14,11 +14,12 @@ import type {
   TagStore,
   ValueQuery,
 } from "../store.ts";
+import { CounterDeltas } from "./bulk.ts";
 import type { SqlEngine, SqlExec } from "./engine.ts";
 import { importResources } from "./import.ts";
 import { SqlJobQueue } from "./jobs.ts";
 import { Listings } from "./listing.ts";
-import { chunks, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
+import { chunks, compareText, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
@@ -120,6 +121,7 @@ export class SqlTagStore implements TagStore {
   async deleteResources(keys: ResourceKey[]): Promise<number> {
     if (keys.length === 0) return 0;
     return this.sqlEngine.writeTransaction(async (tx) => {
+      const deltas = new CounterDeltas();
       let deleted = 0;
       for (const key of keys) {
         const [row] = await tx.query<Pick<ResourceRow, "rid" | "region" | "tags_json">>(
@@ -127,10 +129,11 @@ export class SqlTagStore implements TagStore {
           [key.accountId, key.name],
         );
         if (!row) continue;
-        await this.writer.dropAll(tx, key.accountId, row);
+        await this.writer.dropAll(tx, key.accountId, row, deltas);
         await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
         deleted++;
       }
+      await deltas.apply(tx);
       return deleted;
     });
   }
@@ -177,11 +180,91 @@ export class SqlTagStore implements TagStore {
   }
 
   async applyTagChanges(accountId: string, changes: TagChange[]): Promise<TagChangeResult[]> {
-    const results: TagChangeResult[] = [];
-    for (const change of changes) {
-      results.push(await this.sqlEngine.writeTransaction((tx) => this.writer.apply(tx, accountId, change)));
+    if (this.sqlEngine.groupCommit) {
+      return new Promise((resolve, reject) => {
+        this.pending.push({ accountId, changes, resolve, reject });
+        if (!this.flushing) void this.flush();
+      });
     }
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      const deltas = new CounterDeltas();
+      const results = await this.applyInOrder(tx, accountId, changes, deltas);
+      await deltas.apply(tx);
+      return results;
+    });
+  }
+
+  /**
+   * A request's changes in one transaction. Resources are locked in name order, the counters after
+   * all of them: two requests touching the same resources wait for each other instead of deadlocking.
+   * A refused change writes nothing (the domain check runs before any write), so the others stand.
+   */
+  private async applyInOrder(
+    tx: SqlExec,
+    accountId: string,
+    changes: TagChange[],
+    deltas: CounterDeltas,
+  ): Promise<TagChangeResult[]> {
+    const order = changes
+      .map((_, i) => i)
+      .sort((a, b) => compareText(changes[a]?.resource.name ?? "", changes[b]?.resource.name ?? ""));
+    const results: TagChangeResult[] = new Array(changes.length);
+    for (const i of order)
+      results[i] = await this.writer.apply(tx, accountId, changes[i] as TagChange, deltas);
     return results;
+  }
+
+  /**
+   * Group commit (SQLite): the requests that arrived while the previous transaction ran share the
+   * next one, each in its own savepoint, and their counter changes are applied once at the end.
+   * Every caller hears back only after the commit, so an acknowledged write is a committed one.
+   */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, GROUP_COMMIT_MAX);
+        let outcomes: (TagChangeResult[] | Error)[];
+        try {
+          outcomes = await this.sqlEngine.writeTransaction(async (tx) => {
+            const total = new CounterDeltas();
+            const out: (TagChangeResult[] | Error)[] = [];
+            for (const request of batch) out.push(await this.applySavepointed(tx, request, total));
+            await total.apply(tx);
+            return out;
+          });
+        } catch (err) {
+          for (const request of batch) request.reject(err);
+          continue;
+        }
+        batch.forEach((request, i) => {
+          const outcome = outcomes[i] as TagChangeResult[] | Error;
+          if (outcome instanceof Error) request.reject(outcome);
+          else request.resolve(outcome);
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async applySavepointed(
+    tx: SqlExec,
+    request: PendingWrite,
+    total: CounterDeltas,
+  ): Promise<TagChangeResult[] | Error> {
+    await tx.query("SAVEPOINT tag_request", []);
+    try {
+      const deltas = new CounterDeltas();
+      const results = await this.applyInOrder(tx, request.accountId, request.changes, deltas);
+      await tx.query("RELEASE tag_request", []);
+      total.add(deltas);
+      return results;
+    } catch (err) {
+      await tx.query("ROLLBACK TO tag_request", []);
+      await tx.query("RELEASE tag_request", []);
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {

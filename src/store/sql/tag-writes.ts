@@ -1,32 +1,23 @@
 import type { Tag } from "../../domain/resource.ts";
 import type { TagChange, TagChangeResult } from "../store.ts";
+import type { CounterDeltas } from "./bulk.ts";
 import type { SqlExec } from "./engine.ts";
 import { decodeTags, encodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
+import { marks, rowMarks } from "./text.ts";
 
 const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type,
   resource_id, name, resource_group_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (account_id, name) DO NOTHING RETURNING ${RESOURCE_SELECT}`;
 const UPDATE_RESOURCE =
   "UPDATE resources SET tagged = ?, tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
-const INSERT_TAG = "INSERT INTO tags (account_id, rid, region, key, value) VALUES (?, ?, ?, ?, ?)";
-const UPDATE_TAG = "UPDATE tags SET value = ? WHERE account_id = ? AND rid = ? AND key = ?";
-const DELETE_TAG = "DELETE FROM tags WHERE account_id = ? AND rid = ? AND key = ?";
-const KEY_UP = `INSERT INTO tag_keys (account_id, region, key, resources) VALUES (?, ?, ?, 1)
-  ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + 1`;
-const KEY_DOWN =
-  "UPDATE tag_keys SET resources = resources - 1 WHERE account_id = ? AND region = ? AND key = ? RETURNING resources";
-const KEY_DROP = "DELETE FROM tag_keys WHERE account_id = ? AND region = ? AND key = ? AND resources <= 0";
-const VALUE_UP = `INSERT INTO tag_values (account_id, region, key, value, resources) VALUES (?, ?, ?, ?, 1)
-  ON CONFLICT (account_id, region, key, value) DO UPDATE SET resources = tag_values.resources + 1`;
-const VALUE_DOWN = `UPDATE tag_values SET resources = resources - 1
-  WHERE account_id = ? AND region = ? AND key = ? AND value = ? RETURNING resources`;
-const VALUE_DROP =
-  "DELETE FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND resources <= 0";
 
 /**
  * One resource's tag change, inside the caller's write transaction: lock (or register) the row, read
- * its tags, let the domain check the result, then write only what differs — the tag rows, the key and
- * value counters, and the resource's own tag list — so GetTagKeys / GetTagValues never scan.
+ * its tags, let the domain check the result, then write only what differs in a few statements — the
+ * removed tag rows, the set ones and the resource's own tag list. The key and value counters (what
+ * keeps GetTagKeys and GetTagValues from scanning) change by `deltas`, which the caller applies at the
+ * end of the transaction: the counter rows every writer shares are then locked last, in key order,
+ * and for the shortest time.
  */
 export class TagWriter {
   private readonly selectResource: string;
@@ -35,7 +26,12 @@ export class TagWriter {
     this.selectResource = `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name = ?${rowLocks ? " FOR UPDATE" : ""}`;
   }
 
-  async apply(tx: SqlExec, accountId: string, change: TagChange): Promise<TagChangeResult> {
+  async apply(
+    tx: SqlExec,
+    accountId: string,
+    change: TagChange,
+    deltas: CounterDeltas,
+  ): Promise<TagChangeResult> {
     const name = change.resource.name;
     let [row] = await tx.query<ResourceRow>(this.selectResource, [accountId, name]);
     if (!row) {
@@ -58,7 +54,6 @@ export class TagWriter {
       if (!row) [row] = await tx.query<ResourceRow>(this.selectResource, [accountId, name]);
       if (!row) throw new Error(`resource ${name} vanished during registration`);
     }
-    const { rid, region } = row;
     const current = decodeTags(row.tags_json);
     const next = new Map(change.removeAll ? [] : current);
     for (const key of change.remove) next.delete(key);
@@ -68,56 +63,66 @@ export class TagWriter {
     const refusal = change.check?.(asList(current), asList(next));
     if (refusal) return { ok: false, kind: "TagLimitExceeded", message: refusal };
 
-    let changed = false;
-    for (const [key, value] of current) {
-      if (next.has(key)) continue;
-      changed = true;
-      await this.removeTag(tx, accountId, rid, region, key, value);
-    }
-    for (const [key, value] of next) {
-      const old = current.get(key);
-      if (old === value) continue;
-      changed = true;
-      if (old === undefined) {
-        await tx.query(INSERT_TAG, [accountId, rid, region, key, value]);
-        await tx.query(KEY_UP, [accountId, region, key]);
-      } else {
-        await tx.query(UPDATE_TAG, [value, accountId, rid, key]);
-        await this.valueDown(tx, accountId, region, key, old);
-      }
-      await tx.query(VALUE_UP, [accountId, region, key, value]);
-    }
+    const removed = [...current].filter(([key]) => !next.has(key));
+    const written = [...next].filter(([key, value]) => current.get(key) !== value);
+    const changed = removed.length > 0 || written.length > 0;
     const tagged = row.tagged === 1 || next.size > 0 ? 1 : 0;
-    const tagsJson = changed ? encodeTags(next) : row.tags_json;
     if (changed || tagged !== row.tagged) {
-      await tx.query(UPDATE_RESOURCE, [tagged, next.size, tagsJson, accountId, rid]);
+      await tx.query(UPDATE_RESOURCE, [
+        tagged,
+        next.size,
+        changed ? encodeTags(next) : row.tags_json,
+        accountId,
+        row.rid,
+      ]);
     }
+    if (changed) await this.writeTags(tx, accountId, row, current, removed, written, deltas);
     return { ok: true, resource: toRecord(row), tags: asList(next) };
   }
 
   /** Removes every tag of a resource that is being deregistered, with their counts. */
-  async dropAll(tx: SqlExec, accountId: string, row: Pick<ResourceRow, "rid" | "region" | "tags_json">) {
-    for (const [key, value] of decodeTags(row.tags_json)) {
-      await this.removeTag(tx, accountId, row.rid, row.region, key, value);
-    }
-  }
-
-  private async removeTag(
+  async dropAll(
     tx: SqlExec,
     accountId: string,
-    rid: number,
-    region: string,
-    key: string,
-    value: string,
+    row: Pick<ResourceRow, "rid" | "region" | "tags_json">,
+    deltas: CounterDeltas,
   ) {
-    await tx.query(DELETE_TAG, [accountId, rid, key]);
-    await this.valueDown(tx, accountId, region, key, value);
-    const [k] = await tx.query<{ resources: number }>(KEY_DOWN, [accountId, region, key]);
-    if (k && k.resources <= 0) await tx.query(KEY_DROP, [accountId, region, key]);
+    const current = decodeTags(row.tags_json);
+    await this.writeTags(tx, accountId, row, current, [...current], [], deltas);
   }
 
-  private async valueDown(tx: SqlExec, accountId: string, region: string, key: string, value: string) {
-    const [v] = await tx.query<{ resources: number }>(VALUE_DOWN, [accountId, region, key, value]);
-    if (v && v.resources <= 0) await tx.query(VALUE_DROP, [accountId, region, key, value]);
+  private async writeTags(
+    tx: SqlExec,
+    accountId: string,
+    row: Pick<ResourceRow, "rid" | "region">,
+    current: Map<string, string>,
+    removed: [string, string][],
+    written: [string, string][],
+    deltas: CounterDeltas,
+  ): Promise<void> {
+    const { rid, region } = row;
+    if (removed.length > 0) {
+      await tx.query(
+        `DELETE FROM tags WHERE account_id = ? AND rid = ? AND key IN (${marks(removed.length)})`,
+        [accountId, rid, ...removed.map(([key]) => key)],
+      );
+      for (const [key, value] of removed) {
+        deltas.key(accountId, region, key, -1);
+        deltas.value(accountId, region, key, value, -1);
+      }
+    }
+    if (written.length > 0) {
+      await tx.query(
+        `INSERT INTO tags (account_id, rid, region, key, value) VALUES ${rowMarks(written.length, 5)}
+         ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value`,
+        written.flatMap(([key, value]) => [accountId, rid, region, key, value]),
+      );
+      for (const [key, value] of written) {
+        const old = current.get(key);
+        if (old === undefined) deltas.key(accountId, region, key, 1);
+        else deltas.value(accountId, region, key, old, -1);
+        deltas.value(accountId, region, key, value, 1);
+      }
+    }
   }
 }
