@@ -183,7 +183,13 @@ export class SqlTagStore implements TagStore {
     if (this.sqlEngine.groupCommit) {
       return new Promise((resolve, reject) => {
         this.pending.push({ accountId, changes, resolve, reject });
-        if (!this.flushing) void this.flush();
+        // Flushing on the next turn of the event loop lets every request that arrived in this one
+        // join the transaction: SQLite statements resolve at once, so a transaction started now
+        // would commit before any other request got the chance.
+        if (!this.flushing) {
+          this.flushing = true;
+          setImmediate(() => void this.flush());
+        }
       });
     }
     return this.sqlEngine.writeTransaction(async (tx) => {
@@ -220,7 +226,6 @@ export class SqlTagStore implements TagStore {
    * Every caller hears back only after the commit, so an acknowledged write is a committed one.
    */
   private async flush(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, GROUP_COMMIT_MAX);
