@@ -40,7 +40,6 @@ export function migrations(engine: EngineName): Record<string, Migration> {
           UNIQUE (account_id, name)${resourcesKey}
         )`.execute(db);
         await sql`CREATE INDEX resources_listing ON resources (account_id, region, tagged, rid)`.execute(db);
-        await sql`CREATE INDEX resources_inventory ON resources (account_id, rid)`.execute(db);
         await sql`CREATE TABLE tags (
           account_id ${text} NOT NULL,
           rid ${ridRef} NOT NULL,

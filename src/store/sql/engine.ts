@@ -3,6 +3,8 @@ import type { EngineName } from "../migrations/index.ts";
 /** Runs statements written with `?` placeholders; returns their rows (SELECT or RETURNING). */
 export interface SqlExec {
   query<R>(text: string, params: readonly unknown[]): Promise<R[]>;
+  /** Rows as arrays, columns in SELECT order: no row objects for listings. */
+  rows<T extends unknown[]>(text: string, params: readonly unknown[]): Promise<T[]>;
   /** The first column of every row: no row objects for single-column listings. */
   column<T>(text: string, params: readonly unknown[]): Promise<T[]>;
   /** Runs one statement once per row, when the engine does that faster than multi-row statements. */

@@ -4,6 +4,8 @@ import type { SqlExec } from "./engine.ts";
 import { chunks, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
 
+const LISTING_R = LISTING_SELECT.replace(/(^|, )/g, "$1r.");
+
 /** A key-only filter with at most this many distinct values is read value by value, in rid order. */
 const UNION_MAX_VALUES = 32;
 /** Candidates verified per round, at most; the first round asks for one page's worth. */
@@ -44,9 +46,11 @@ export class Listings {
       // Every candidate is a listed resource: the page is one statement.
       const c = candidates(after, want);
       found.push(
-        ...(await this.run<ListingRow>(
-          `SELECT ${LISTING_SELECT} FROM resources WHERE account_id = ? AND rid IN (${c.text}) ORDER BY rid`,
-          [q.accountId, ...c.params],
+        ...(await this.reader.rows<ListingRow>(
+          // Driven by the candidates, each resource looked up by its key: given `rid IN (…)`, SQLite
+          // may walk the account's resources instead.
+          `SELECT ${LISTING_R} FROM (${c.text}) AS c JOIN resources r ON r.rid = c.rid WHERE r.account_id = ? ORDER BY c.rid`,
+          [...c.params, q.accountId],
         )),
       );
       return cut(found, q.limit, q.tagLimit, (row) => toListed(q.accountId, q.region, row));
@@ -162,8 +166,8 @@ export class Listings {
       })`;
       params.push(f.key, ...f.values);
     }
-    return this.run<ListingRow>(
-      `SELECT ${LISTING_SELECT.replace(/(^|, )/g, "$1r.")} FROM resources r
+    return this.reader.rows<ListingRow>(
+      `SELECT ${LISTING_R} FROM resources r
        WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${where}${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
       [...params, ...typeParams(q.typeFilters)],
     );
@@ -177,12 +181,13 @@ export class Listings {
   async getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
     const byName = new Map<string, TaggedResource>();
     for (const chunk of chunks([...new Set(names)], 500)) {
-      const rows = await this.run<ListingRow & { region: string; tagged: number }>(
+      const rows = await this.reader.rows<[...ListingRow, string, number]>(
         `SELECT ${LISTING_SELECT}, region, tagged FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)})`,
         [accountId, ...chunk],
       );
       for (const row of rows) {
-        if (row.region === region && row.tagged === 1) byName.set(row.name, toListed(accountId, region, row));
+        if (row[6] === region && row[7] === 1)
+          byName.set(row[1], toListed(accountId, region, row.slice(0, 6) as ListingRow));
       }
     }
     return names.flatMap((n) => {
@@ -238,10 +243,10 @@ function cut(
   const items: TaggedResource[] = [];
   let budget = tagLimit ?? Number.POSITIVE_INFINITY;
   for (const row of rows) {
-    const cost = Math.max(1, row.tag_count);
+    const cost = Math.max(1, row[4]);
     if (items.length === limit || cost > budget) {
       const last = items.at(-1);
-      return { items, cursor: last === undefined ? undefined : String(rows[items.length - 1]?.rid) };
+      return { items, cursor: last === undefined ? undefined : String(rows[items.length - 1]?.[0]) };
     }
     budget -= cost;
     items.push(toItem(row));

@@ -74,14 +74,15 @@ export function decodeTags(json: string): Map<string, string> {
 /** The columns a listing reads: few, because each column of each row costs as much as the query. */
 export const LISTING_SELECT = "rid, name, service, resource_type, tag_count, tags_json";
 
-export interface ListingRow {
-  rid: number;
-  name: string;
-  service: string;
-  resource_type: string;
-  tag_count: number;
-  tags_json: string;
-}
+/** A listing row as an array, in LISTING_SELECT's order. */
+export type ListingRow = [
+  rid: number,
+  name: string,
+  service: string,
+  resourceType: string,
+  tagCount: number,
+  tagsJson: string,
+];
 
 /** A listed resource; `tags` is decoded from `tagsJson` only when something asks for it. */
 class Listed implements TaggedResource {
@@ -96,10 +97,7 @@ class Listed implements TaggedResource {
     readonly region: string,
     row: ListingRow,
   ) {
-    this.name = row.name;
-    this.service = row.service;
-    this.resourceType = row.resource_type;
-    this.tagsJson = row.tags_json;
+    [, this.name, this.service, this.resourceType, , this.tagsJson] = row;
   }
 
   get tags(): Tag[] {

@@ -34,6 +34,11 @@ export class KyselyExec implements SqlExec {
     return result.rows;
   }
 
+  async rows<T extends unknown[]>(text: string, params: readonly unknown[]): Promise<T[]> {
+    const rows = await this.query<Record<string, unknown>>(text, params);
+    return rows.map((row) => Object.values(row) as T);
+  }
+
   async column<T>(text: string, params: readonly unknown[]): Promise<T[]> {
     const rows = await this.query<Record<string, T>>(text, params);
     return rows.map((row) => Object.values(row)[0] as T);

@@ -67,19 +67,25 @@ const statementCaches = new WeakMap<Database.Database, Map<string, Database.Stat
  * Preparing a statement costs as much as running a small query, so the most recent ones are kept
  * by SQL text. Safe because every user runs a statement to completion (`all`/`run`) before the next.
  */
-function statement(database: Database.Database, text: string, pluck = false, max = 512): Database.Statement {
+function statement(
+  database: Database.Database,
+  text: string,
+  mode: "objects" | "raw" | "pluck" = "objects",
+  max = 512,
+): Database.Statement {
   let cache = statementCaches.get(database);
   if (!cache) {
     cache = new Map();
     statementCaches.set(database, cache);
   }
-  const id = pluck ? `pluck:${text}` : text;
+  const id = mode === "objects" ? text : `${mode}:${text}`;
   let stmt = cache.get(id);
   if (stmt) {
     cache.delete(id);
   } else {
     stmt = database.prepare(text);
-    if (pluck) stmt.pluck(true);
+    if (mode === "pluck") stmt.pluck(true);
+    if (mode === "raw") stmt.raw(true);
     if (cache.size >= max) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
@@ -106,7 +112,11 @@ class SqliteExec implements SqlExec {
   }
 
   async column<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    return statement(this.database, text, true).all(params) as T[];
+    return statement(this.database, text, "pluck").all(params) as T[];
+  }
+
+  async rows<T extends unknown[]>(text: string, params: readonly unknown[]): Promise<T[]> {
+    return statement(this.database, text, "raw").all(params) as T[];
   }
 
   runMany(text: string, rows: readonly unknown[][]): void {
