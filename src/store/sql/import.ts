@@ -19,7 +19,7 @@ export async function importResources(
   items: ResourceImport[],
 ): Promise<ImportResult> {
   let created = 0;
-  let tagsWritten = 0;
+  const tagRows: [string, number, string, string, string][] = [];
   const keyDeltas = new Map<string, number>();
   const valueDeltas = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, d: number) => map.set(key, (map.get(key) ?? 0) + d);
@@ -82,7 +82,6 @@ export async function importResources(
     );
     const ridOf = new Map(upserted.map((u) => [`${u.account_id}\n${u.name}`, u]));
 
-    const tagRows: [string, number, string, string, string][] = [];
     for (const { item, before, tags } of finals) {
       if (!item.tags?.length) continue;
       const at = ridOf.get(`${item.resource.accountId}\n${item.resource.name}`);
@@ -97,17 +96,17 @@ export async function importResources(
         bump(valueDeltas, counterKey(at.account_id, at.region, key, value), 1);
       }
     }
-    tagsWritten += tagRows.length;
-    // In index order: consecutive rows land on the same pages of the (key, value) index.
-    tagRows.sort((a, b) => compareText(a[3], b[3]) || compareText(a[4], b[4]));
-    await upsertRows(
-      exec,
-      "INSERT INTO tags (account_id, rid, region, key, value)",
-      "ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value",
-      5,
-      tagRows,
-    );
   }
+  // The whole call's tag rows in index order: consecutive rows land on the same pages of the
+  // (key, value) index, which at millions of tags no longer fits in the page cache.
+  tagRows.sort((a, b) => compareText(a[3], b[3]) || compareText(a[4], b[4]) || a[1] - b[1]);
+  await upsertRows(
+    exec,
+    "INSERT INTO tags (account_id, rid, region, key, value)",
+    "ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value",
+    5,
+    tagRows,
+  );
   await applyCountDeltas(exec, keyDeltas, valueDeltas);
-  return { created, updated: items.length - created, tags: tagsWritten };
+  return { created, updated: items.length - created, tags: tagRows.length };
 }
