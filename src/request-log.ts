@@ -12,6 +12,9 @@ export class RequestLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    // Skip building the line when info is off (the benchmark runs at warn); pino has isLevelEnabled.
+    const log = reply.log as FastifyReply["log"] & { isLevelEnabled?: (level: string) => boolean };
+    if (!error && log.isLevelEnabled?.("info") === false) return;
     const facts = request.facts ?? {};
     const line = {
       dialect: facts.dialect,

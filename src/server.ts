@@ -127,7 +127,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     },
   });
   app.decorateRequest("facts", null as never);
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     // The routes name the dialect for sure; this is what a request failing before them is logged as.
     request.facts = {
       dialect: request.url.startsWith("/admin/")
@@ -137,13 +137,14 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
           : "unknown",
     };
     reply.header("x-request-id", request.id);
+    done();
   });
   // Once close() has begun, a keep-alive connection is closed after its in-flight response: left
   // open, it would hold close() up until the client or the keep-alive timeout (72 s) ends it.
   let closing = false;
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
   // Every body is kept raw: signatures are computed over the exact bytes. Each dialect decodes its own.
   app.removeAllContentTypeParsers();

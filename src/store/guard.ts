@@ -33,19 +33,27 @@ export function guardStore<S extends TagStore>(store: S): S {
 }
 
 function guard<T extends object>(target: T, nested: Set<string | symbol> = new Set()): T {
+  // One wrapper per method, made once: store calls are on every request's path.
+  const wrapped = new Map<string | symbol, unknown>();
   return new Proxy(target, {
     get(target, prop, receiver) {
+      const made = wrapped.get(prop);
+      if (made !== undefined) return made;
       const value = Reflect.get(target, prop, receiver);
-      if (nested.has(prop) && typeof value === "object" && value !== null) return guard(value);
-      if (typeof value !== "function") return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await value.apply(target, args);
-        } catch (err) {
-          if (isUnavailable(err)) throw new StoreUnavailableError((err as Error).message, { cause: err });
-          throw err;
-        }
-      };
+      let out: unknown = value;
+      if (nested.has(prop) && typeof value === "object" && value !== null) out = guard(value);
+      else if (typeof value === "function") {
+        out = async (...args: unknown[]) => {
+          try {
+            return await value.apply(target, args);
+          } catch (err) {
+            if (isUnavailable(err)) throw new StoreUnavailableError((err as Error).message, { cause: err });
+            throw err;
+          }
+        };
+      } else return value;
+      wrapped.set(prop, out);
+      return out;
     },
   });
 }
