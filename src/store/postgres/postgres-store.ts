@@ -3,7 +3,7 @@ import pg from "pg";
 import type { SqlEngine } from "../sql/engine.ts";
 import type { DB } from "../sql/schema.ts";
 import { SqlTagStore } from "../sql/sql-store.ts";
-import { KyselyExec } from "../sql/text.ts";
+import { PgExec, pgTransaction } from "./pg-exec.ts";
 
 export interface PostgresOptions {
   url: string;
@@ -62,9 +62,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
     name: "postgres",
     rowLocks: true,
     groupCommit: false,
-    reader: new KyselyExec(db, "postgres"),
+    reader: new PgExec(pool),
     writeTransaction(fn) {
-      return db.transaction().execute((tx) => fn(new KyselyExec(tx, "postgres")));
+      return pgTransaction(pool, fn);
     },
     async close() {
       // Kysely's destroy() ends the pool.
