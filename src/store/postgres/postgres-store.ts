@@ -25,6 +25,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
   if (options.schema !== undefined && !SCHEMA_RE.test(options.schema)) {
     throw new Error(`invalid schema name ${options.schema}`);
   }
+  // The schema exists before any pooled connection opens with it on its search_path: a connection
+  // that started while it was missing can go on resolving names without it.
+  if (options.schema) await createSchema(options.url, options.schema);
   // BIGINT (row ids, counts) as numbers: ids stay far below 2^53.
   const types = {
     getTypeParser(oid: number, format?: "text" | "binary") {
@@ -45,18 +48,6 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
   // the guard turns that into "unavailable".
   pool.on("error", (err) => options.onPoolError?.(err));
   pool.on("connect", (client) => client.on("error", (err) => options.onPoolError?.(err)));
-  if (options.schema) {
-    const client = await pool.connect();
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-    } catch (err) {
-      // Instances creating the schema at the same moment: "IF NOT EXISTS" still races in the catalog.
-      const code = (err as { code?: string }).code;
-      if (code !== "23505" && code !== "42P06") throw err;
-    } finally {
-      client.release();
-    }
-  }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const engine: SqlEngine = {
     name: "postgres",
@@ -71,4 +62,18 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
     },
   };
   return new SqlTagStore(db, engine);
+}
+
+async function createSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (err) {
+    // Instances creating the schema at the same moment: "IF NOT EXISTS" still races in the catalog.
+    const code = (err as { code?: string }).code;
+    if (code !== "23505" && code !== "42P06") throw err;
+  } finally {
+    await client.end();
+  }
 }

@@ -26,7 +26,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
     name: "sqlite",
     rowLocks: false,
     groupCommit: true,
-    reader: new SqliteExec(readerDb),
+    reader: new SqliteExec(readerDb).cacheResults(),
     writeTransaction(fn) {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
       // out of this transaction.
@@ -100,9 +100,45 @@ function cached(database: Database.Database): SqliteDatabase {
   return { close: () => database.close(), prepare: (text: string) => statement(database, text) };
 }
 
+const RESULT_CACHE_MAX = 256;
+
 /** Statements straight on a better-sqlite3 connection: synchronous, prepared once. */
 class SqliteExec implements SqlExec {
   constructor(private readonly database: Database.Database) {}
+
+  /**
+   * Read results kept until the next commit on the file by any connection, of this process or
+   * another (`PRAGMA data_version` tells the reading connection): a repeated listing costs a lookup
+   * and can never be stale.
+   */
+  private readonly results = new Map<string, readonly unknown[]>();
+  private seenVersion = -1;
+  private caching = false;
+
+  /** Makes this (read-only) connection remember its results, as above. */
+  cacheResults(): this {
+    this.caching = true;
+    return this;
+  }
+
+  private remembered<T>(kind: string, text: string, params: readonly unknown[], read: () => T[]): T[] {
+    if (!this.caching) return read();
+    const version = this.database.pragma("data_version", { simple: true }) as number;
+    if (version !== this.seenVersion) {
+      this.results.clear();
+      this.seenVersion = version;
+    }
+    const id = `${kind}\u0000${text}\u0000${JSON.stringify(params)}`;
+    const hit = this.results.get(id);
+    if (hit) return hit as T[];
+    const rows = Object.freeze(read());
+    if (this.results.size >= RESULT_CACHE_MAX) {
+      const oldest = this.results.keys().next().value;
+      if (oldest !== undefined) this.results.delete(oldest);
+    }
+    this.results.set(id, rows);
+    return rows as T[];
+  }
 
   async query<R>(text: string, params: readonly unknown[]): Promise<R[]> {
     const stmt = statement(this.database, text);
@@ -112,11 +148,21 @@ class SqliteExec implements SqlExec {
   }
 
   async column<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    return statement(this.database, text, "pluck").all(params) as T[];
+    return this.remembered(
+      "column",
+      text,
+      params,
+      () => statement(this.database, text, "pluck").all(params) as T[],
+    );
   }
 
   async rows<T extends unknown[]>(text: string, params: readonly unknown[]): Promise<T[]> {
-    return statement(this.database, text, "raw").all(params) as T[];
+    return this.remembered(
+      "rows",
+      text,
+      params,
+      () => statement(this.database, text, "raw").all(params) as T[],
+    );
   }
 
   runMany(text: string, rows: readonly unknown[][]): void {
