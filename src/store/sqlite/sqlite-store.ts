@@ -18,8 +18,8 @@ export const SQLITE_FILE = "tagd.sqlite";
 export function openSqliteStore(dataDir: string): SqlTagStore {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, SQLITE_FILE);
-  const writer = open(file);
-  const readerDb = open(file);
+  const writer = open(file, WRITER_CACHE_KIB);
+  const readerDb = open(file, READER_CACHE_KIB);
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached(writer) }) });
   const writeExec = new SqliteExec(writer);
   const engine: SqlEngine = {
@@ -50,12 +50,19 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   return new SqlTagStore(kysely, engine);
 }
 
-function open(file: string): Database.Database {
+/**
+ * Page caches: the writer's holds the index pages that writes and imports keep touching; the reader's
+ * can be small, since repeated reads come from the result cache and the rest from the OS's file cache.
+ */
+const WRITER_CACHE_KIB = 65536;
+const READER_CACHE_KIB = 16384;
+
+function open(file: string, cacheKiB: number): Database.Database {
   const database = new Database(file);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 10000");
-  database.pragma("cache_size = -65536");
+  database.pragma(`cache_size = -${cacheKiB}`);
   database.pragma("temp_store = MEMORY");
   database.pragma("wal_autocheckpoint = 10000");
   return database;
