@@ -90,5 +90,17 @@ export function migrations(engine: EngineName): Record<string, Migration> {
         await sql`CREATE INDEX jobs_latest ON jobs (account_id, kind, created_at)`.execute(db);
       },
     },
+    "0003_revisions": {
+      async up(db: Kysely<unknown>) {
+        // A number per (account, region) that every write to its tags raises, in the same
+        // transaction: a reader that saw the same number may reuse what it read (see listing.ts).
+        await sql`CREATE TABLE revisions (
+          account_id ${text} NOT NULL,
+          region ${text} NOT NULL,
+          revision BIGINT NOT NULL,
+          PRIMARY KEY (account_id, region)
+        )`.execute(db);
+      },
+    },
   };
 }

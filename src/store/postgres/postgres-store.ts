@@ -52,6 +52,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
   const engine: SqlEngine = {
     name: "postgres",
     rowLocks: true,
+    scopeRevisions: true,
     groupCommit: false,
     reader: new PgExec(pool),
     writeTransaction(fn) {

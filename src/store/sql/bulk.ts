@@ -28,13 +28,21 @@ export async function upsertRows(exec: SqlExec, head: string, tail: string, cols
 export class CounterDeltas {
   readonly keys = new Map<string, number>();
   readonly values = new Map<string, number>();
+  /** The (account, region) scopes whose tag data changed. */
+  readonly scopes = new Set<string>();
+
+  touch(accountId: string, region: string): void {
+    this.scopes.add(counterKey(accountId, region));
+  }
 
   key(accountId: string, region: string, key: string, d: number): void {
+    this.touch(accountId, region);
     const id = counterKey(accountId, region, key);
     this.keys.set(id, (this.keys.get(id) ?? 0) + d);
   }
 
   value(accountId: string, region: string, key: string, value: string, d: number): void {
+    this.touch(accountId, region);
     const id = counterKey(accountId, region, key, value);
     this.values.set(id, (this.values.get(id) ?? 0) + d);
   }
@@ -42,10 +50,20 @@ export class CounterDeltas {
   add(other: CounterDeltas): void {
     for (const [k, d] of other.keys) this.keys.set(k, (this.keys.get(k) ?? 0) + d);
     for (const [k, d] of other.values) this.values.set(k, (this.values.get(k) ?? 0) + d);
+    for (const scope of other.scopes) this.scopes.add(scope);
   }
 
-  apply(exec: SqlExec): Promise<void> {
-    return applyCountDeltas(exec, this.keys, this.values);
+  /** Applies the counters, then (when asked) raises the revision of every touched scope, in order. */
+  async apply(exec: SqlExec, bumpRevisions: boolean): Promise<void> {
+    await applyCountDeltas(exec, this.keys, this.values);
+    if (!bumpRevisions) return;
+    for (const scope of [...this.scopes].sort()) {
+      await exec.query(
+        `INSERT INTO revisions (account_id, region, revision) VALUES (?, ?, 1)
+         ON CONFLICT (account_id, region) DO UPDATE SET revision = revisions.revision + 1`,
+        scope.split("\u0000"),
+      );
+    }
   }
 }
 

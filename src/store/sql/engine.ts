@@ -24,6 +24,11 @@ export interface SqlEngine {
    * one transaction holding many rows' locks would only make instances wait on each other.
    */
   groupCommit: boolean;
+  /**
+   * Whether writes raise per-(account, region) revisions so readers can reuse results across
+   * instances (PostgreSQL). SQLite's reader has `PRAGMA data_version` for that instead.
+   */
+  scopeRevisions: boolean;
   /** Runs `fn` in a write transaction that serialises with other writers of the same resource. */
   writeTransaction<T>(fn: (exec: SqlExec) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import type { Tag } from "../../domain/resource.ts";
 import { DomainError } from "../../errors.ts";
 import type { ImportResult, ResourceImport } from "../store.ts";
-import { applyCountDeltas, counterKey, upsertRows } from "./bulk.ts";
+import { CounterDeltas, upsertRows } from "./bulk.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, compareText, decodeTags, encodeTags, groupNames, toRow } from "./rows.ts";
 import { marks, rowMarks } from "./text.ts";
@@ -16,13 +16,12 @@ const CHUNK = 500;
 export async function importResources(
   exec: SqlExec,
   rowLocks: boolean,
+  bumpRevisions: boolean,
   items: ResourceImport[],
 ): Promise<ImportResult> {
   let created = 0;
   const tagRows: [string, number, string, string, string][] = [];
-  const keyDeltas = new Map<string, number>();
-  const valueDeltas = new Map<string, number>();
-  const bump = (map: Map<string, number>, key: string, d: number) => map.set(key, (map.get(key) ?? 0) + d);
+  const deltas = new CounterDeltas();
   const lock = rowLocks ? " FOR UPDATE" : "";
 
   for (const chunk of chunks(items, CHUNK)) {
@@ -91,9 +90,9 @@ export async function importResources(
         const old = before?.tags.get(key);
         if (old === value) continue;
         tagRows.push([at.account_id, Number(at.rid), at.region, key, value]);
-        if (old === undefined) bump(keyDeltas, counterKey(at.account_id, at.region, key), 1);
-        else bump(valueDeltas, counterKey(at.account_id, at.region, key, old), -1);
-        bump(valueDeltas, counterKey(at.account_id, at.region, key, value), 1);
+        if (old === undefined) deltas.key(at.account_id, at.region, key, 1);
+        else deltas.value(at.account_id, at.region, key, old, -1);
+        deltas.value(at.account_id, at.region, key, value, 1);
       }
     }
   }
@@ -107,6 +106,6 @@ export async function importResources(
     5,
     tagRows,
   );
-  await applyCountDeltas(exec, keyDeltas, valueDeltas);
+  await deltas.apply(exec, bumpRevisions);
   return { created, updated: items.length - created, tags: tagRows.length };
 }

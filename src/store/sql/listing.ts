@@ -30,13 +30,51 @@ const NONE: Statement = { text: "SELECT rid FROM resources WHERE 1 = 0", params:
  * until a page (plus one, to know whether more follow) is full or the candidates run out.
  */
 export class Listings {
-  constructor(private readonly reader: SqlExec) {}
+  /** Results by scope revision (PostgreSQL): see `remembered`. */
+  private readonly results = new Map<string, unknown>();
+
+  constructor(
+    private readonly reader: SqlExec,
+    private readonly byRevision = false,
+  ) {}
+
+  /**
+   * With scope revisions (PostgreSQL), a result is kept under the revision of its (account, region)
+   * read before it was computed: a write raises the revision in its own transaction, so a reader on
+   * any instance that sees the same revision may reuse the result, and one that sees a newer
+   * revision computes afresh. Without them (SQLite) the reader connection has its own cache.
+   */
+  private async remembered<T>(
+    accountId: string,
+    region: string,
+    id: unknown,
+    compute: () => Promise<T>,
+  ): Promise<T> {
+    if (!this.byRevision) return compute();
+    const [revision] = await this.reader.column<number>(
+      "SELECT revision FROM revisions WHERE account_id = ? AND region = ?",
+      [accountId, region],
+    );
+    const key = `${accountId}\u0000${region}\u0000${revision ?? 0}\u0000${JSON.stringify(id)}`;
+    if (this.results.has(key)) return this.results.get(key) as T;
+    const value = await compute();
+    if (this.results.size >= 256) {
+      const oldest = this.results.keys().next().value;
+      if (oldest !== undefined) this.results.delete(oldest);
+    }
+    this.results.set(key, value);
+    return value;
+  }
 
   private run<R>(text: string, params: readonly unknown[]) {
     return this.reader.query<R>(text, params);
   }
 
-  async queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
+  queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
+    return this.remembered(q.accountId, q.region, ["queryTagged", q], () => this.computeTagged(q));
+  }
+
+  private async computeTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
     const want = q.limit + 1;
     const { candidates, verify } = await this.plan(q);
     const found: ListingRow[] = [];
@@ -178,7 +216,17 @@ export class Listings {
    * the tagged flag are checked here, not in SQL: given them, SQLite prefers the listing index and
    * scans the whole region instead of looking each name up in the unique (account, name) index.
    */
-  async getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
+  getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
+    return this.remembered(accountId, region, ["getTagged", names], () =>
+      this.computeGetTagged(accountId, region, names),
+    );
+  }
+
+  private async computeGetTagged(
+    accountId: string,
+    region: string,
+    names: string[],
+  ): Promise<TaggedResource[]> {
     const byName = new Map<string, TaggedResource>();
     for (const chunk of chunks([...new Set(names)], 500)) {
       const rows = await this.reader.rows<[...ListingRow, string, number]>(
@@ -197,7 +245,11 @@ export class Listings {
     });
   }
 
-  async listTagKeys(q: KeyQuery): Promise<Page<string>> {
+  listTagKeys(q: KeyQuery): Promise<Page<string>> {
+    return this.remembered(q.accountId, q.region, ["keys", q], () => this.computeKeys(q));
+  }
+
+  private async computeKeys(q: KeyQuery): Promise<Page<string>> {
     const keys = await this.reader.column<string>(
       "SELECT key FROM tag_keys WHERE account_id = ? AND region = ? AND key > ? ORDER BY key LIMIT ?",
       [q.accountId, q.region, q.cursor ?? "", q.limit + 1],
@@ -205,7 +257,11 @@ export class Listings {
     return pageOf(keys, q.limit);
   }
 
-  async listTagValues(q: ValueQuery): Promise<Page<string>> {
+  listTagValues(q: ValueQuery): Promise<Page<string>> {
+    return this.remembered(q.accountId, q.region, ["values", q], () => this.computeValues(q));
+  }
+
+  private async computeValues(q: ValueQuery): Promise<Page<string>> {
     // The empty value is a real value; a first page starts before it.
     const values = await this.reader.column<string>(
       q.cursor === undefined

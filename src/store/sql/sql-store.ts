@@ -52,7 +52,7 @@ export class SqlTagStore implements TagStore {
     this.engine = sqlEngine.name;
     this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks);
     this.writer = new TagWriter(sqlEngine.rowLocks);
-    this.listings = new Listings(sqlEngine.reader);
+    this.listings = new Listings(sqlEngine.reader, sqlEngine.scopeRevisions);
   }
 
   /**
@@ -115,7 +115,9 @@ export class SqlTagStore implements TagStore {
 
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {
     if (items.length === 0) return Promise.resolve({ created: 0, updated: 0, tags: 0 });
-    return this.sqlEngine.writeTransaction((exec) => importResources(exec, this.sqlEngine.rowLocks, items));
+    return this.sqlEngine.writeTransaction((exec) =>
+      importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items),
+    );
   }
 
   async deleteResources(keys: ResourceKey[]): Promise<number> {
@@ -130,10 +132,11 @@ export class SqlTagStore implements TagStore {
         );
         if (!row) continue;
         await this.writer.dropAll(tx, key.accountId, row, deltas);
+        deltas.touch(key.accountId, row.region);
         await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
         deleted++;
       }
-      await deltas.apply(tx);
+      await deltas.apply(tx, this.sqlEngine.scopeRevisions);
       return deleted;
     });
   }
@@ -195,7 +198,7 @@ export class SqlTagStore implements TagStore {
     return this.sqlEngine.writeTransaction(async (tx) => {
       const deltas = new CounterDeltas();
       const results = await this.applyInOrder(tx, accountId, changes, deltas);
-      await deltas.apply(tx);
+      await deltas.apply(tx, this.sqlEngine.scopeRevisions);
       return results;
     });
   }
@@ -235,7 +238,7 @@ export class SqlTagStore implements TagStore {
             const total = new CounterDeltas();
             const out: (TagChangeResult[] | Error)[] = [];
             for (const request of batch) out.push(await this.applySavepointed(tx, request, total));
-            await total.apply(tx);
+            await total.apply(tx, this.sqlEngine.scopeRevisions);
             return out;
           });
         } catch (err) {

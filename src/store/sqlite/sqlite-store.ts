@@ -25,6 +25,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   const engine: SqlEngine = {
     name: "sqlite",
     rowLocks: false,
+    scopeRevisions: false,
     groupCommit: true,
     reader: new SqliteExec(readerDb).cacheResults(),
     writeTransaction(fn) {

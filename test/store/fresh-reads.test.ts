@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { ResourceRecord } from "../../src/domain/resource.ts";
+import { openStore } from "../../src/store/open.ts";
+import { ENGINES } from "./engines.ts";
+
+const A = "111111111111";
+
+function ec2(id: string): ResourceRecord {
+  return {
+    cloud: "aws",
+    accountId: A,
+    region: "us-east-1",
+    partition: "aws",
+    service: "ec2",
+    resourceType: "instance",
+    resourceId: id,
+    name: `arn:aws:ec2:us-east-1:${A}:instance/${id}`,
+    resourceGroupId: null,
+    state: null,
+  };
+}
+
+/**
+ * Both engines remember read results (SQLite until the next commit, PostgreSQL per scope revision):
+ * a write through another store on the same database must show in the very next read.
+ */
+for (const engine of ENGINES) {
+  describe(`reads stay fresh across instances (${engine.name})`, { skip: engine.skip }, () => {
+    test("every kind of read sees the other instance's writes at once", async () => {
+      const scratch = await engine.scratch();
+      const one = await openStore(scratch);
+      const two = await openStore(scratch);
+      await one.migrate();
+      await two.migrate();
+      try {
+        const r = ec2("i-fresh");
+        const read = async () => ({
+          keys: (await one.listTagKeys({ accountId: A, region: "us-east-1", limit: 10 })).items,
+          values: (await one.listTagValues({ accountId: A, region: "us-east-1", key: "k", limit: 10 })).items,
+          page: (
+            await one.queryTagged({
+              accountId: A,
+              region: "us-east-1",
+              tagFilters: [{ key: "k", values: [] }],
+              typeFilters: [],
+              limit: 10,
+            })
+          ).items.map((x) => x.tagsJson),
+          byName: (await one.getTagged(A, "us-east-1", [r.name])).map((x) => x.tagsJson),
+        });
+        assert.deepEqual(await read(), { keys: [], values: [], page: [], byName: [] });
+        await two.applyTagChanges(A, [
+          { resource: r, register: true, set: [{ key: "k", value: "1" }], remove: [] },
+        ]);
+        const tagged = '[{"Key":"k","Value":"1"}]';
+        assert.deepEqual(await read(), { keys: ["k"], values: ["1"], page: [tagged], byName: [tagged] });
+        await two.applyTagChanges(A, [
+          { resource: r, register: false, set: [{ key: "k", value: "2" }], remove: [] },
+        ]);
+        const changed = '[{"Key":"k","Value":"2"}]';
+        assert.deepEqual(await read(), { keys: ["k"], values: ["2"], page: [changed], byName: [changed] });
+        await two.deleteResources([{ accountId: A, name: r.name }]);
+        assert.deepEqual(await read(), { keys: [], values: [], page: [], byName: [] });
+      } finally {
+        await one.close();
+        await two.close();
+        await scratch.dispose();
+      }
+    });
+  });
+}
