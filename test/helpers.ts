@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { parseConfig, type TagdConfig } from "../src/config.ts";
 import { createServer, type Tagd } from "../src/server.ts";
-import { dropSchema } from "./store/engines.ts";
+import { dropSchema, type EngineUnderTest } from "./store/engines.ts";
 
 /** Accounts every test server knows. AWS: 111111111111 (management) and 222222222222; Alibaba: one. */
 export const ACCOUNT_A = "111111111111";
@@ -202,4 +202,30 @@ export async function spawnInstance(options: {
       await exited;
     },
   };
+}
+
+/**
+ * Runs `fn` with two tagd instances on one store (fresh for the call): on PostgreSQL two servers in
+ * this process; on SQLite the second is a process of its own on the same file, since a second
+ * connection in this process would block the event loop while it waits for the write lock.
+ */
+export async function withTwoInstances(
+  engine: EngineUnderTest,
+  fn: (one: TestServer, two: TestServer) => Promise<void>,
+): Promise<void> {
+  const scratch = await engine.scratch();
+  // No paginationSecret: the first instance stores one in the database, the second reads it.
+  const config = testConfig();
+  const one = await startServer({ config, ...scratch });
+  const two =
+    engine.name === "sqlite"
+      ? await spawnInstance({ config, dataDir: scratch.dataDir })
+      : await startServer({ config, ...scratch });
+  try {
+    await fn(one, two);
+  } finally {
+    await two.stop();
+    await one.stop();
+    await scratch.dispose();
+  }
 }

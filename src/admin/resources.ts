@@ -115,8 +115,12 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
 
   app.post("/admin/v1/resources", { bodyLimit: ADMIN_BODY_LIMIT }, async (request, reply) => {
     const body = bulkBody.safeParse(request.body);
+    // A bulk call is megabytes of objects: each form is let go as soon as the next one exists, so
+    // an import of a million resources keeps one call's worth at a time (peak RSS).
+    request.body = undefined;
     if (!body.success) return adminError(reply, 400, "InvalidRequest", zodMessage(body.error));
     const { records, problems } = resolveAll(body.data.resources);
+    body.data.resources = [];
     if (problems.length > 0) return adminError(reply, 400, "InvalidResource", problems.join("; "));
     try {
       return reply.code(200).send(await deps.store.upsertResources(mergeDuplicates(records)));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GetResourcesCommand, TagResourcesCommand } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ec2Arn, spawnInstance, startServer, type TestServer, testConfig } from "../helpers.ts";
+import { ec2Arn, withTwoInstances } from "../helpers.ts";
 import { ENGINES } from "./engines.ts";
 
 const WRITERS = 40;
@@ -15,16 +15,7 @@ const KEYS_PER_WRITER = 5;
 for (const engine of ENGINES) {
   describe(`concurrent writers on two instances (${engine.name})`, { skip: engine.skip }, () => {
     test("per-resource limit holds and no acknowledged write is lost", { timeout: 120_000 }, async () => {
-      const scratch = await engine.scratch();
-      const config = testConfig();
-      const one = await startServer({ config, ...scratch });
-      // SQLite: the second instance is a second process on the same file (a second connection in
-      // this process would block the event loop while waiting for the write lock).
-      const two: TestServer =
-        engine.name === "sqlite"
-          ? await spawnInstance({ config, dataDir: scratch.dataDir })
-          : await startServer({ config, ...scratch });
-      try {
+      await withTwoInstances(engine, async (one, two) => {
         const arn = ec2Arn("i-contended");
         const clients = [one.tagging(), two.tagging()];
         const results = await Promise.all(
@@ -46,11 +37,7 @@ for (const engine of ENGINES) {
         const present = new Set(tags.map((t) => t.Key));
         for (const w of winners)
           for (const k of w.keys) assert.ok(present.has(k), `acknowledged key ${k} lost`);
-      } finally {
-        await two.stop();
-        await one.stop();
-        await scratch.dispose();
-      }
+      });
     });
   });
 }

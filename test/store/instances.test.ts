@@ -7,22 +7,14 @@ import {
   TagResourcesCommand,
   UntagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ec2Arn, spawnInstance, startServer, type TestServer, testConfig } from "../helpers.ts";
+import { ec2Arn, withTwoInstances } from "../helpers.ts";
 import { ENGINES } from "./engines.ts";
 
 /** Two instances on one store behave as one service: shared tokens, no stale reads. */
 for (const engine of ENGINES) {
   describe(`two instances on one store (${engine.name})`, { skip: engine.skip }, () => {
     test("a token from one instance pages on the other; each sees the other's writes at once", async () => {
-      const scratch = await engine.scratch();
-      // No paginationSecret in the configuration: the first instance stores one, the second reads it.
-      const config = testConfig();
-      const one = await startServer({ config, ...scratch });
-      const two: TestServer =
-        engine.name === "sqlite"
-          ? await spawnInstance({ config, dataDir: scratch.dataDir })
-          : await startServer({ config, ...scratch });
-      try {
+      await withTwoInstances(engine, async (one, two) => {
         const a = one.tagging();
         const b = two.tagging();
         const arns = Array.from({ length: 9 }, (_, i) => ec2Arn(`i-multi-${i}`));
@@ -45,11 +37,7 @@ for (const engine of ENGINES) {
         await a.send(new UntagResourcesCommand({ ResourceARNList: [arns[0] as string], TagKeys: ["fresh"] }));
         assert.ok(!(await b.send(new GetTagKeysCommand({}))).TagKeys?.includes("fresh"));
         assert.deepEqual((await b.send(new GetTagValuesCommand({ Key: "fresh" }))).TagValues, []);
-      } finally {
-        await two.stop();
-        await one.stop();
-        await scratch.dispose();
-      }
+      });
     });
   });
 }

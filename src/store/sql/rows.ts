@@ -1,22 +1,9 @@
+import type { Selectable } from "kysely";
 import type { ResourceRecord, Tag, TaggedResource } from "../../domain/resource.ts";
+import type { DB } from "./schema.ts";
 
-/** A resources row as the tagging queries read it. */
-export interface ResourceRow {
-  rid: number;
-  account_id: string;
-  cloud: string;
-  region: string;
-  partition: string;
-  service: string;
-  resource_type: string;
-  resource_id: string;
-  name: string;
-  resource_group_id: string | null;
-  state: string | null;
-  tagged: number;
-  tag_count: number;
-  tags_json: string;
-}
+/** A resources row as the tagging queries read it (RESOURCE_SELECT). */
+export type ResourceRow = Selectable<DB["resources"]>;
 
 export const RESOURCE_SELECT =
   "rid, account_id, cloud, region, partition, service, resource_type, resource_id, name, resource_group_id, state, tagged, tag_count, tags_json";

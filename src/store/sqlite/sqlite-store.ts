@@ -55,7 +55,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
  * Page caches: the writer's holds the index pages that writes and imports keep touching; the reader's
  * can be small, since repeated reads come from the result cache and the rest from the OS's file cache.
  */
-const WRITER_CACHE_KIB = 65536;
+const WRITER_CACHE_KIB = 49152;
 const READER_CACHE_KIB = 16384;
 
 function open(file: string, cacheKiB: number): Database.Database {
@@ -108,7 +108,7 @@ function cached(database: Database.Database): SqliteDatabase {
   return { close: () => database.close(), prepare: (text: string) => statement(database, text) };
 }
 
-const RESULT_CACHE_MAX = 256;
+const RESULT_CACHE_MAX = 128;
 
 /** Statements straight on a better-sqlite3 connection: synchronous, prepared once. */
 class SqliteExec implements SqlExec {
