@@ -57,9 +57,10 @@ export class SqlTagStore implements TagStore {
 
   /**
    * Runs the numbered migrations. PostgreSQL serialises instances that start together with Kysely's
-   * advisory lock. SQLite has no such lock: two processes may both see a migration as pending and
-   * one loses the race with an error after the winner committed, so a failure there is retried
-   * (the retry finds the migration applied).
+   * advisory lock, but Kysely's preparation of its own tables before taking it can still race (seen
+   * as a transient "schema … does not exist" when four instances start on an empty schema). SQLite
+   * has no such lock: two processes may both see a migration as pending and one loses with an error
+   * after the winner committed. Either way a failure is retried; the retry finds the work done.
    */
   async migrate(): Promise<void> {
     const all = migrations(this.engine);
@@ -78,7 +79,7 @@ export class SqlTagStore implements TagStore {
       migrationLockTableName: "tagd_migrations_lock",
       ...(schema ? { migrationTableSchema: schema } : {}),
     });
-    const attempts = this.engine === "sqlite" ? 10 : 1;
+    const attempts = 10;
     for (let attempt = 1; ; attempt++) {
       const { error, results } = await migrator.migrateToLatest();
       if (!error) return;
