@@ -126,7 +126,9 @@ export class SqlTagStore implements TagStore {
     return this.sqlEngine.writeTransaction(async (tx) => {
       const deltas = new CounterDeltas();
       let deleted = 0;
-      for (const key of keys) {
+      // In name order, as tag writes lock them: concurrent writers wait instead of deadlocking.
+      const ordered = [...keys].sort((a, b) => compareText(a.name, b.name));
+      for (const key of ordered) {
         const [row] = await tx.query<Pick<ResourceRow, "rid" | "region" | "tags_json">>(
           `SELECT rid, region, tags_json FROM resources WHERE account_id = ? AND name = ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
           [key.accountId, key.name],
