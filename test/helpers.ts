@@ -1,10 +1,16 @@
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+  TagResourcesCommand,
+  UntagResourcesCommand,
+} from "@aws-sdk/client-resource-groups-tagging-api";
 import { parseConfig, type TagdConfig } from "../src/config.ts";
 import { createServer, type Tagd } from "../src/server.ts";
 import { dropSchema, type EngineUnderTest } from "./store/engines.ts";
@@ -228,4 +234,25 @@ export async function withTwoInstances(
     await one.stop();
     await scratch.dispose();
   }
+}
+
+/** Tags resources through the SDK (20 ARNs a call) and asserts that none failed. */
+export async function tag(c: ResourceGroupsTaggingAPIClient, arns: string[], tags: Record<string, string>) {
+  for (let i = 0; i < arns.length; i += 20) {
+    const out = await c.send(new TagResourcesCommand({ ResourceARNList: arns.slice(i, i + 20), Tags: tags }));
+    assert.deepEqual(out.FailedResourcesMap, {});
+  }
+}
+
+/** Untags resources through the SDK and asserts that none failed. */
+export async function untag(c: ResourceGroupsTaggingAPIClient, arns: string[], keys: string[]) {
+  const out = await c.send(new UntagResourcesCommand({ ResourceARNList: arns, TagKeys: keys }));
+  assert.deepEqual(out.FailedResourcesMap, {});
+}
+
+/** A resource's tags as GetResources lists them, as an object; undefined when it is not listed. */
+export async function tagsOf(c: ResourceGroupsTaggingAPIClient, arn: string) {
+  const out = await c.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
+  const hit = out.ResourceTagMappingList?.find((m) => m.ResourceARN === arn);
+  return hit ? Object.fromEntries((hit.Tags ?? []).map((t) => [t.Key, t.Value])) : undefined;
 }

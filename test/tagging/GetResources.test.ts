@@ -6,23 +6,15 @@ import {
   paginateGetResources,
   type ResourceGroupsTaggingAPIClient,
   type ResourceTagMapping,
-  TagResourcesCommand,
   UntagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ACCOUNT_A, ACCOUNT_B, ec2Arn, sdkError, startServer, type TestServer } from "../helpers.ts";
+import { ACCOUNT_A, ACCOUNT_B, ec2Arn, sdkError, startServer, type TestServer, tag } from "../helpers.ts";
 
 let server: TestServer;
 before(async () => {
   server = await startServer();
 });
 after(() => server.stop(true));
-
-async function tag(c: ResourceGroupsTaggingAPIClient, arns: string[], tags: Record<string, string>) {
-  for (let i = 0; i < arns.length; i += 20) {
-    const out = await c.send(new TagResourcesCommand({ ResourceARNList: arns.slice(i, i + 20), Tags: tags }));
-    assert.deepEqual(out.FailedResourcesMap, {});
-  }
-}
 
 async function list(c: ResourceGroupsTaggingAPIClient, input: GetResourcesCommandInput = {}) {
   const out = await c.send(new GetResourcesCommand(input));

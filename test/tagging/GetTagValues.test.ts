@@ -6,27 +6,15 @@ import {
   type GetTagValuesCommandInput,
   paginateGetTagValues,
   type ResourceGroupsTaggingAPIClient,
-  TagResourcesCommand,
-  UntagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
 import { resolveResourceInput } from "../../src/domain/inventory.ts";
-import { ACCOUNT_A, ec2Arn, sdkError, startServer, type TestServer } from "../helpers.ts";
+import { ACCOUNT_A, ec2Arn, sdkError, startServer, type TestServer, tag, untag } from "../helpers.ts";
 
 let server: TestServer;
 before(async () => {
   server = await startServer();
 });
 after(() => server.stop(true));
-
-async function tag(c: ResourceGroupsTaggingAPIClient, arns: string[], tags: Record<string, string>) {
-  const out = await c.send(new TagResourcesCommand({ ResourceARNList: arns, Tags: tags }));
-  assert.deepEqual(out.FailedResourcesMap, {});
-}
-
-async function untag(c: ResourceGroupsTaggingAPIClient, arns: string[], keys: string[]) {
-  const out = await c.send(new UntagResourcesCommand({ ResourceARNList: arns, TagKeys: keys }));
-  assert.deepEqual(out.FailedResourcesMap, {});
-}
 
 async function valuesOf(c: ResourceGroupsTaggingAPIClient, key: string): Promise<string[]> {
   const out = await c.send(new GetTagValuesCommand({ Key: key }));

@@ -5,7 +5,7 @@ import {
   type ResourceGroupsTaggingAPIClient,
   TagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ACCOUNT_B, ec2Arn, sdkError, startServer, type TestServer, testConfig } from "../helpers.ts";
+import { ACCOUNT_B, ec2Arn, sdkError, startServer, type TestServer, tagsOf, testConfig } from "../helpers.ts";
 
 let server: TestServer;
 let client: ResourceGroupsTaggingAPIClient;
@@ -16,12 +16,6 @@ before(async () => {
 after(() => server.stop(true));
 
 /** The tags of one resource as GetResources reports them, or undefined when it is not listed. */
-async function tagsOf(c: ResourceGroupsTaggingAPIClient, arn: string) {
-  const out = await c.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
-  const hit = out.ResourceTagMappingList?.find((m) => m.ResourceARN === arn);
-  if (!hit) return undefined;
-  return Object.fromEntries((hit.Tags ?? []).map((t) => [t.Key, t.Value]));
-}
 
 function manyTags(n: number, prefix = "k"): Record<string, string> {
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, `v${i}`]));

@@ -5,10 +5,18 @@ import {
   GetTagKeysCommand,
   GetTagValuesCommand,
   type ResourceGroupsTaggingAPIClient,
-  TagResourcesCommand,
   UntagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ACCOUNT_B, ec2Arn, sdkError, startServer, type TestServer, testConfig } from "../helpers.ts";
+import {
+  ACCOUNT_B,
+  ec2Arn,
+  sdkError,
+  startServer,
+  type TestServer,
+  tag,
+  tagsOf,
+  testConfig,
+} from "../helpers.ts";
 
 let server: TestServer;
 let client: ResourceGroupsTaggingAPIClient;
@@ -17,18 +25,6 @@ before(async () => {
   client = server.tagging();
 });
 after(() => server.stop(true));
-
-async function tagsOf(c: ResourceGroupsTaggingAPIClient, arn: string) {
-  const out = await c.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
-  const hit = out.ResourceTagMappingList?.find((m) => m.ResourceARN === arn);
-  if (!hit) return undefined;
-  return Object.fromEntries((hit.Tags ?? []).map((t) => [t.Key, t.Value]));
-}
-
-async function tag(c: ResourceGroupsTaggingAPIClient, arns: string[], tags: Record<string, string>) {
-  const out = await c.send(new TagResourcesCommand({ ResourceARNList: arns, Tags: tags }));
-  assert.deepEqual(out.FailedResourcesMap, {});
-}
 
 async function invalid(input: ConstructorParameters<typeof UntagResourcesCommand>[0], message?: RegExp) {
   const err = await sdkError(client.send(new UntagResourcesCommand(input)));

@@ -8,7 +8,16 @@ import {
   TagResourcesCommand,
   UntagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ACCOUNT_A, ACCOUNT_B, ec2Arn, KEY_B, sdkError, startServer, type TestServer } from "../helpers.ts";
+import {
+  ACCOUNT_A,
+  ACCOUNT_B,
+  ec2Arn,
+  KEY_B,
+  sdkError,
+  startServer,
+  type TestServer,
+  tagsOf,
+} from "../helpers.ts";
 
 let server: TestServer;
 let a: ResourceGroupsTaggingAPIClient;
@@ -29,12 +38,6 @@ before(async () => {
   assert.deepEqual(out.FailedResourcesMap, {});
 });
 after(() => server.stop(true));
-
-async function tagsOf(c: ResourceGroupsTaggingAPIClient, arn: string) {
-  const out = await c.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
-  const hit = out.ResourceTagMappingList?.find((m) => m.ResourceARN === arn);
-  return hit ? Object.fromEntries((hit.Tags ?? []).map((t) => [t.Key, t.Value])) : undefined;
-}
 
 describe("accounts", () => {
   test("B sees none of A's resources, keys or values", async () => {

@@ -5,8 +5,6 @@ import {
   type GetResourcesCommandOutput,
   GetTagKeysCommand,
   GetTagValuesCommand,
-  type ResourceGroupsTaggingAPIClient,
-  TagResourcesCommand,
   UntagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
 import {
@@ -17,6 +15,7 @@ import {
   type StartOptions,
   startServer,
   type TestServer,
+  tag,
 } from "../helpers.ts";
 import { ENGINES, type Scratch } from "../store/engines.ts";
 
@@ -25,11 +24,6 @@ const r2 = ec2Arn("i-restart2");
 const r3 = ec2Arn("i-restart3");
 const rb = ec2Arn("i-restart-b", ACCOUNT_B);
 const rw = ec2Arn("i-restart-west", ACCOUNT_A, "us-west-2");
-
-async function tag(c: ResourceGroupsTaggingAPIClient, arns: string[], tags: Record<string, string>) {
-  const out = await c.send(new TagResourcesCommand({ ResourceARNList: arns, Tags: tags }));
-  assert.deepEqual(out.FailedResourcesMap, {});
-}
 
 function sortedTags(tags: { Key?: string; Value?: string }[] | undefined) {
   return [...(tags ?? [])].sort((x, y) => (x.Key ?? "").localeCompare(y.Key ?? ""));
