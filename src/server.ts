@@ -16,6 +16,7 @@ import { TokenSigner } from "./domain/pagination.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
+import { kmsService } from "./services/kms/index.ts";
 import { taggingService } from "./services/tagging/index.ts";
 import { openStore } from "./store/open.ts";
 import type { TagStore } from "./store/store.ts";
@@ -150,7 +151,12 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  const pipeline = new AwsJsonPipeline([taggingService], new KeyRing(config), new SigningKeyCache(), deps);
+  const pipeline = new AwsJsonPipeline(
+    [taggingService, kmsService],
+    new KeyRing(config),
+    new SigningKeyCache(),
+    deps,
+  );
 
   app.post("/", async (request, reply) => {
     const target = request.headers["x-amz-target"];

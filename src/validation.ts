@@ -12,6 +12,8 @@ export interface StringShape {
   min?: number;
   max?: number;
   enum?: readonly string[];
+  /** A regular expression the whole value must match, written as the API model writes it. */
+  pattern?: string;
   required?: boolean;
 }
 export interface IntegerShape {
@@ -92,6 +94,17 @@ function describe(value: unknown): string {
   return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
 }
 
+const compiled = new Map<string, RegExp>();
+
+function patternOf(source: string): RegExp {
+  let re = compiled.get(source);
+  if (!re) {
+    re = new RegExp(`^(?:${source})$`, "u");
+    compiled.set(source, re);
+  }
+  return re;
+}
+
 function camel(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
@@ -137,6 +150,11 @@ function walk(shape: Shape, value: unknown, path: string, problems: string[]): u
       if (value.includes("\u0000") || !value.isWellFormed()) {
         problems.push(
           `Value at '${where}' failed to satisfy constraint: Member must not contain the NUL character or unpaired surrogates`,
+        );
+      }
+      if (shape.pattern !== undefined && !patternOf(shape.pattern).test(value)) {
+        problems.push(
+          `Value '${describe(value)}' at '${where}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.pattern}`,
         );
       }
       if (shape.enum && !shape.enum.includes(value)) {

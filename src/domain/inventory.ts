@@ -1,5 +1,6 @@
 import { DomainError } from "../errors.ts";
 import { impliedRegion, parseArn } from "./arn.ts";
+import { isKmsKey, isKmsKeyState, KMS_KEY_STATES } from "./kms-keys.ts";
 import type { Cloud, ResourceImport, ResourceRecord } from "./resource.ts";
 import { TAG_RULES_BY_CLOUD, tagProblems } from "./tags.ts";
 
@@ -53,6 +54,10 @@ export function resolveResourceInput(input: ResourceInput): ResourceRecord {
     }
     if (cloudOfAccount(accountId) !== "aws")
       throw bad(`accountId ${accountId} is not a 12-digit AWS account id`);
+    // A KMS key's state decides what the KMS API lets callers do with it: only KMS's own states.
+    if (input.state !== undefined && isKmsKey(arn) && !isKmsKeyState(input.state)) {
+      throw bad(`state ${input.state} is not a KMS key state (${KMS_KEY_STATES.join(", ")})`);
+    }
     return {
       cloud: "aws",
       accountId,

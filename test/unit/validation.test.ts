@@ -105,6 +105,25 @@ runCases("string enum", { type: "structure", members: { Mode: { type: "string", 
   ],
 ]);
 
+runCases(
+  "string pattern (KMS MarkerType)",
+  { type: "structure", members: { Marker: { type: "string", pattern: "[\\u0020-\\u00FF]*" } } },
+  [
+    [1, "printable Latin-1 matches", { Marker: "abc.DEF-123 ÿ" }, { ok: { Marker: "abc.DEF-123 ÿ" } }],
+    [
+      2,
+      "a character outside the class",
+      { Marker: "abc\u0100" },
+      {
+        constraint: [
+          "Value 'abc\u0100' at 'marker' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0020-\\u00FF]*",
+        ],
+      },
+    ],
+    [3, "the whole value must match, not a part", { Marker: "ok\n" }, { constraint: ["regular expression"] }],
+  ],
+);
+
 runCases("integer", { type: "structure", members: { Limit: { type: "integer", min: 1, max: 100 } } }, [
   [1, "lower bound", { Limit: 1 }, { ok: { Limit: 1 } }],
   [2, "upper bound", { Limit: 100 }, { ok: { Limit: 100 } }],
