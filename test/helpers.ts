@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { KMSClient } from "@aws-sdk/client-kms";
 import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
@@ -54,6 +55,8 @@ export interface TestServer {
   dataDir: string;
   /** A tagging client for account A (or the given key) in a region (us-east-1 by default). */
   tagging(region?: string, key?: typeof KEY_A): ResourceGroupsTaggingAPIClient;
+  /** A KMS client for account A (or the given key) in a region (us-east-1 by default). */
+  kms(region?: string, key?: typeof KEY_A): KMSClient;
   /** Calls the admin API; the body is whatever JSON it answered. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read admin answers field by field.
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -109,7 +112,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 
 /** SDK and admin clients for a tagd at `url`; `tagd` is the in-process server, if it is one. */
 export function clientsFor(url: string, dataDir: string, tagd?: Tagd): TestServer {
-  const clients: ResourceGroupsTaggingAPIClient[] = [];
+  const clients: { destroy(): void }[] = [];
   return {
     tagd: tagd as Tagd,
     url,
@@ -121,6 +124,11 @@ export function clientsFor(url: string, dataDir: string, tagd?: Tagd): TestServe
         credentials: key,
         maxAttempts: 1,
       });
+      clients.push(client);
+      return client;
+    },
+    kms(region = "us-east-1", key = KEY_A) {
+      const client = new KMSClient({ endpoint: url, region, credentials: key, maxAttempts: 1 });
       clients.push(client);
       return client;
     },
