@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type KMSClient, ListResourceTagsCommand } from "@aws-sdk/client-kms";
-import { ACCOUNT_B, KEY_B, sdkError, startServer, type TestServer, testConfig } from "../helpers.ts";
+import { ACCOUNT_B, sdkError, startServer, type TestServer, testConfig } from "../helpers.ts";
 import { keyArn, manyTags, newKeyId, rawKms, registerKeys, tagKey } from "./kms.ts";
 
 let server: TestServer;
