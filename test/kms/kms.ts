@@ -64,11 +64,13 @@ export interface RawAnswer {
 export async function rawKms(
   server: TestServer,
   target: string,
-  body: string | object,
+  body: string | Buffer | object,
   o: { service?: string; key?: typeof KEY_A; region?: string; contentType?: string } = {},
 ): Promise<RawAnswer> {
   const url = new URL(server.url);
-  const bytes = Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+  const bytes = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
   const signer = new SignatureV4({
     service: o.service ?? "kms",
     region: o.region ?? "us-east-1",
