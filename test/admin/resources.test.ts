@@ -296,6 +296,16 @@ test("an invalid entry fails the whole call, naming its index and field", async 
     ],
     [[...good.slice(0, 1), { cloud: "aws", accountId: ACCOUNT_A, region: "us-east-1" }], /resources\[1\]/],
     [[{ ...good[0], state: "" }], /resources\[0\]\.state/],
+    [
+      [
+        ...good.slice(0, 2),
+        {
+          arn: `arn:aws:kms:us-east-1:${ACCOUNT_A}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+          state: "Deleted",
+        },
+      ],
+      /resources\[2\].*state Deleted is not a KMS key state \(Creating, Enabled, Disabled, PendingDeletion/,
+    ],
     [[{ ...good[0], resourceGroupId: 7 }], /resources\[0\]\.resourceGroupId/],
   ];
   for (const [resources, message] of cases) {

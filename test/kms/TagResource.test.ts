@@ -274,3 +274,34 @@ describe("TagResource in strict inventory mode", () => {
     assert.deepEqual(await kmsTagsOf(client, id), { a: "1" });
   });
 });
+
+describe("key states through the admin API", () => {
+  test("a key registered with a state reports it; registering it again changes it", async () => {
+    const id = newKeyId();
+    await registerKeys(server, [{ arn: keyArn(id), state: "PendingDeletion" }]);
+    const listed = async () =>
+      (await server.admin("GET", "/admin/v1/resources?service=kms&limit=1000")).body.resources.find(
+        (r: { arn: string }) => r.arn === keyArn(id),
+      );
+    assert.equal((await listed()).state, "PendingDeletion");
+    assert.equal((await sdkError(tagKey(kms, id, { a: "1" }))).name, "KMSInvalidStateException");
+    await registerKeys(server, [{ arn: keyArn(id), state: "Enabled" }]);
+    assert.equal((await listed()).state, "Enabled");
+    await tagKey(kms, id, { a: "1" });
+    assert.deepEqual(await kmsTagsOf(kms, id), { a: "1" });
+  });
+
+  test("a state that is not a KMS key state is refused, and nothing is registered", async () => {
+    const id = newKeyId();
+    const res = await server.admin("POST", "/admin/v1/resources", {
+      resources: [{ arn: keyArn(id), state: "pendingdeletion" }],
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, "InvalidResource");
+    assert.match(res.body.error.message, /state pendingdeletion is not a KMS key state/);
+    assert.equal(
+      (await sdkError(kms.send(new ListResourceTagsCommand({ KeyId: id })))).name,
+      "NotFoundException",
+    );
+  });
+});
