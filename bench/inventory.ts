@@ -190,6 +190,16 @@ export function importEntry(i: number): ImportEntry {
     : { arn: type.arn(i), tags: tagsAt(i) };
 }
 
+/**
+ * KMS keys for the KMS operations, registered by them (not part of the seeded inventory, whose mix
+ * stays as above): key `i` has a UUID-form key id derived from its index.
+ */
+export function kmsKeyArnAt(i: number): string {
+  const h = `${hex8(mix32(i ^ 0x6b6d7301))}${hex8(mix32(i ^ 0x6b6d7302))}${hex8(mix32(i ^ 0x6b6d7303))}${hex8(i)}`;
+  const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return `${PREFIX("kms")}key/${id}`;
+}
+
 /** Popular (key, value) pairs from the head of the distribution, for GetResources' TagFilters. */
 export const POPULAR_FILTERS: { key: string; value: string }[] = [
   { key: "env", value: "prod" },

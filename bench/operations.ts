@@ -1,4 +1,13 @@
-import { arnAt, importEntry, mix32, POPULAR_FILTERS, prng, WIDE_KEY } from "./inventory.ts";
+import {
+  arnAt,
+  importEntry,
+  kmsKeyArnAt,
+  mix32,
+  POPULAR_FILTERS,
+  prng,
+  tagsAt,
+  WIDE_KEY,
+} from "./inventory.ts";
 import type { BenchRequest } from "./load.ts";
 
 /**
@@ -17,6 +26,8 @@ export const TAGGING: ApiTarget = {
   signingName: "tagging",
   targetPrefix: "ResourceGroupsTaggingAPI_20170126",
 };
+
+export const KMS: ApiTarget = { signingName: "kms", targetPrefix: "TrentService" };
 
 export interface OpEnv {
   /** Resources in the inventory: indices 0 … n-1. */
@@ -95,6 +106,9 @@ const TAG_20_SALT = 0x1020;
 const ARN_LIST_SALT = 0x2020;
 const FILTER_SALT = 0x3001;
 const UNTAG_SALT = 0x4020;
+const KMS_TAG_1_SALT = 0x5001;
+/** KMS keys registered (unmeasured) for the KMS operations: as many as resources, at most this. */
+const KMS_KEYS = 10_000;
 /** Iterations of UntagResources whose resources carry the keys beforehand. */
 const UNTAG_PREPARED = 2_000;
 
@@ -273,6 +287,38 @@ export const OPERATIONS: OpDefinition[] = [
           `${((real / Math.max(1, draws)) * 100).toFixed(0)}% of the ${draws.toLocaleString("en-US")} ARNs ` +
           "sent (warm-up included) still carried the keys; the others were no-ops",
       };
+    },
+  },
+  {
+    id: "kms-tag-1",
+    label: "KMS TagResource (1 key, 5 tags)",
+    kind: "write",
+    api: KMS,
+    async setup(env) {
+      // Keys registered beside the seeded inventory, with tags of their own, so that a call overwrites
+      // and adds as a TagResources call on the inventory does.
+      const keys = Math.min(env.n, KMS_KEYS);
+      const resources = Array.from({ length: keys }, (_, i) => ({ arn: kmsKeyArnAt(i), tags: tagsAt(i) }));
+      await env.adminImport({ resources });
+      const request = (i: number) => {
+        const rnd = streamOf(KMS_TAG_1_SALT, i);
+        const KeyId = kmsKeyArnAt(Math.floor(rnd() * keys));
+        const tags = Object.entries(benchTags(rnd)).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+        return { KeyId, Tags: tags };
+      };
+      const probe = request(0);
+      const answer = await env.call(KMS, "TagResource", probe);
+      if (answer.status !== 200) throw new Error(`KMS TagResource answered ${answer.status}: ${answer.body}`);
+      const listed = (await expectOk(env, KMS, "ListResourceTags", { KeyId: probe.KeyId })) as {
+        Tags?: { TagKey: string; TagValue: string }[];
+      };
+      for (const t of probe.Tags) {
+        if (!listed.Tags?.some((l) => l.TagKey === t.TagKey && l.TagValue === t.TagValue)) {
+          throw new Error(`KMS TagResource did not set ${t.TagKey} on ${probe.KeyId}`);
+        }
+      }
+      const t = target(KMS, "TagResource");
+      return { request: (i) => ({ target: t, body: JSON.stringify(request(i)) }) };
     },
   },
 ];
