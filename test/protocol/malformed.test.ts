@@ -616,7 +616,7 @@ const UNKNOWN_TARGETS = [
   `${PREFIX}.hasOwnProperty`,
   `${PREFIX}.valueOf`,
   "ResourceGroupsTaggingAPI_20170127.TagResources",
-  "TrentService.Nope",
+  "TrentService_20141101.TagResource",
   "DynamoDB_20120810.ListTables",
   "TagResources",
   ".TagResources",
