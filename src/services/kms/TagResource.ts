@@ -31,7 +31,7 @@ function withinLimit(_current: Tag[], next: Tag[]): string | null {
 }
 
 /**
- * "Adds or overwrites one or more tags": a key already on the CMK gets the new value. In open
+ * "Adds or overwrites one or more tags": a tag key the key already has gets the new value. In open
  * inventory mode a well-formed key id or ARN of the caller's account and Region that tagd has not
  * seen is registered (state Enabled), as the tagging API registers what it tags.
  */
