@@ -91,6 +91,7 @@ export function startNode(args: string[], cwd: string, onLine?: (line: string) =
     for (const line of chunk.toString("utf8").split("\n")) {
       if (line === "") continue;
       onLine?.(line);
+      if (process.env.TAGD_BENCH_ECHO) process.stderr.write(`[tagd] ${line}\n`);
       tail.push(line);
       if (tail.length > 40) tail.shift();
     }

@@ -90,8 +90,11 @@ export async function startTagd(options: {
   }
 
   const port = await freePort();
+  // TAGD_BENCH_NODE_FLAGS: extra flags for tagd's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeFlags = (process.env.TAGD_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
   const child = startNode(
     [
+      ...nodeFlags,
       "--import",
       "tsx",
       "src/main.ts",

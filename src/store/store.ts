@@ -9,7 +9,8 @@ export type { ResourceImport };
  */
 export interface TagStore {
   readonly engine: "sqlite" | "postgres";
-  migrate(): Promise<void>;
+  /** Runs the numbered migrations, every one or (an upgrade under test) those up to `upTo`. */
+  migrate(upTo?: string): Promise<void>;
   close(): Promise<void>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;

@@ -62,10 +62,14 @@ export async function resolveTargets(ctx: TaggingContext, arns: ParsedArn[]): Pr
     }
     mine.push(arn);
   }
-  const known = await ctx.deps.store.getResources(
-    ctx.accountId,
-    mine.map((a) => a.arn),
-  );
+  // An ARN that names its Region (or a global service's) gives every part of the record: the store
+  // reads the row again inside the write transaction anyway. Only ARNs without one (S3 buckets) need
+  // the inventory to say where the resource lives.
+  const regionless = mine.filter((a) => impliedRegion(a) === null).map((a) => a.arn);
+  const known =
+    regionless.length > 0
+      ? await ctx.deps.store.getResources(ctx.accountId, regionless)
+      : new Map<string, ResourceRecord>();
   const records: ResourceRecord[] = [];
   for (const arn of mine) {
     const existing = known.get(arn.arn);

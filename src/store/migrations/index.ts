@@ -102,5 +102,26 @@ export function migrations(engine: EngineName): Record<string, Migration> {
         )`.execute(db);
       },
     },
+    "0004_tags_by_value": {
+      async up(db: Kysely<unknown>) {
+        // One tree for the tags instead of two: the rows keyed as the filters read them, (account,
+        // region, key, value, rid). What the rid-keyed table answered (a resource's own tags) is in
+        // resources.tags_json; a write knows the old value of every key it replaces or removes, so it
+        // deletes by the full key. Half the index work per tag written, a smaller file.
+        await sql`CREATE TABLE tags_next (
+          account_id ${text} NOT NULL,
+          region ${text} NOT NULL,
+          key ${text} NOT NULL,
+          value ${text} NOT NULL,
+          rid ${ridRef} NOT NULL,
+          PRIMARY KEY (account_id, region, key, value, rid)
+        )${withoutRowid}`.execute(db);
+        await sql`INSERT INTO tags_next (account_id, region, key, value, rid)
+          SELECT account_id, region, key, value, rid FROM tags
+          ORDER BY account_id, region, key, value, rid`.execute(db);
+        await sql`DROP TABLE tags`.execute(db);
+        await sql`ALTER TABLE tags_next RENAME TO tags`.execute(db);
+      },
+    },
   };
 }

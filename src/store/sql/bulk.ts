@@ -24,6 +24,25 @@ export async function upsertRows(exec: SqlExec, head: string, tail: string, cols
   );
 }
 
+/** The tag rows' columns, in key order. */
+export const TAG_INSERT = "INSERT INTO tags (account_id, region, key, value, rid)";
+
+/**
+ * Deletes tag rows by their full key, `[account_id, region, key, value, rid]` each: one prepared
+ * statement per row where the engine offers it, else one statement per slice.
+ */
+export async function deleteTagRows(exec: SqlExec, rows: unknown[][]): Promise<void> {
+  if (rows.length === 0) return;
+  const one = "(account_id = ? AND region = ? AND key = ? AND value = ? AND rid = ?)";
+  if (exec.runMany) {
+    exec.runMany(`DELETE FROM tags WHERE ${one}`, rows);
+    return;
+  }
+  await inSlices(rows, 5, (slice) =>
+    exec.query(`DELETE FROM tags WHERE ${slice.map(() => one).join(" OR ")}`, slice.flat()),
+  );
+}
+
 /** Changes to the key and value counters, gathered over a transaction and applied once at its end. */
 export class CounterDeltas {
   readonly keys = new Map<string, number>();

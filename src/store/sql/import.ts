@@ -1,7 +1,7 @@
 import type { Tag } from "../../domain/resource.ts";
 import { DomainError } from "../../errors.ts";
 import type { ImportResult, ResourceImport } from "../store.ts";
-import { CounterDeltas, upsertRows } from "./bulk.ts";
+import { CounterDeltas, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, compareText, decodeTags, encodeTags, groupNames, toRow } from "./rows.ts";
 import { marks, rowMarks } from "./text.ts";
@@ -20,7 +20,8 @@ export async function importResources(
   items: ResourceImport[],
 ): Promise<ImportResult> {
   let created = 0;
-  const tagRows: [string, number, string, string, string][] = [];
+  const tagRows: [string, string, string, string, number][] = [];
+  const replaced: [string, string, string, string, number][] = [];
   const deltas = new CounterDeltas();
   const lock = rowLocks ? " FOR UPDATE" : "";
 
@@ -89,23 +90,26 @@ export async function importResources(
         const value = tags.get(key) as string;
         const old = before?.tags.get(key);
         if (old === value) continue;
-        tagRows.push([at.account_id, Number(at.rid), at.region, key, value]);
+        tagRows.push([at.account_id, at.region, key, value, Number(at.rid)]);
         if (old === undefined) deltas.key(at.account_id, at.region, key, 1);
-        else deltas.value(at.account_id, at.region, key, old, -1);
+        else {
+          replaced.push([at.account_id, at.region, key, old, Number(at.rid)]);
+          deltas.value(at.account_id, at.region, key, old, -1);
+        }
         deltas.value(at.account_id, at.region, key, value, 1);
       }
     }
   }
-  // The whole call's tag rows in index order: consecutive rows land on the same pages of the
-  // (key, value) index, which at millions of tags no longer fits in the page cache.
-  tagRows.sort((a, b) => compareText(a[3], b[3]) || compareText(a[4], b[4]) || a[1] - b[1]);
-  await upsertRows(
-    exec,
-    "INSERT INTO tags (account_id, rid, region, key, value)",
-    "ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value",
-    5,
-    tagRows,
-  );
+  // The whole call's tag rows in key order: consecutive rows land on the same pages of the tree, which
+  // at millions of tags no longer fits in the page cache.
+  const byKey = (a: (typeof tagRows)[number], b: (typeof tagRows)[number]) =>
+    compareText(a[0], b[0]) ||
+    compareText(a[1], b[1]) ||
+    compareText(a[2], b[2]) ||
+    compareText(a[3], b[3]) ||
+    a[4] - b[4];
+  await deleteTagRows(exec, replaced.sort(byKey));
+  await upsertRows(exec, TAG_INSERT, "ON CONFLICT DO NOTHING", 5, tagRows.sort(byKey));
   await deltas.apply(exec, bumpRevisions);
   return { created, updated: items.length - created, tags: tagRows.length };
 }

@@ -1,7 +1,7 @@
 import type { TaggedResource } from "../../domain/resource.ts";
 import type { KeyQuery, Page, TagFilterSpec, TaggedQuery, TypeFilterSpec, ValueQuery } from "../store.ts";
 import type { SqlExec } from "./engine.ts";
-import { chunks, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
+import { chunks, decodeTags, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
 
 const LISTING_R = LISTING_SELECT.replace(/(^|, )/g, "$1r.");
@@ -194,21 +194,28 @@ export class Listings {
     return Number(rows[0]?.resources ?? 0);
   }
 
-  /** The candidates that also pass the other tag filters and the type filters. */
-  private verify(q: TaggedQuery, ids: number[], filters: TagFilterSpec[]): Promise<ListingRow[]> {
-    const params: unknown[] = [q.accountId, ...ids];
-    let where = "";
-    for (const f of filters) {
-      where += ` AND EXISTS (SELECT 1 FROM tags f WHERE f.account_id = r.account_id AND f.rid = r.rid AND f.key = ?${
-        f.values.length > 0 ? ` AND f.value IN (${marks(f.values.length)})` : ""
-      })`;
-      params.push(f.key, ...f.values);
-    }
-    return this.reader.rows<ListingRow>(
+  /**
+   * The candidates that also pass the type filters (in SQL) and the other tag filters (on the tags
+   * the row carries: the tag tree is keyed by value, so "this resource has key K" is no lookup there).
+   */
+  private async verify(q: TaggedQuery, ids: number[], filters: TagFilterSpec[]): Promise<ListingRow[]> {
+    const rows = await this.reader.rows<ListingRow>(
       `SELECT ${LISTING_R} FROM resources r
-       WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${where}${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
-      [...params, ...typeParams(q.typeFilters)],
+       WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
+      [q.accountId, ...ids, ...typeParams(q.typeFilters)],
     );
+    if (filters.length === 0) return rows;
+    const wanted = filters.map((f) => ({
+      key: f.key,
+      values: f.values.length > 0 ? new Set(f.values) : null,
+    }));
+    return rows.filter((row) => {
+      const tags = decodeTags(row[5]);
+      return wanted.every((f) => {
+        const value = tags.get(f.key);
+        return value !== undefined && (f.values === null || f.values.has(value));
+      });
+    });
   }
 
   /**

@@ -20,12 +20,13 @@ export interface DB {
     /** The resource's tags as JSON, sorted by key (see rows.ts). */
     tags_json: Generated<string>;
   };
+  /** One row per tag, keyed as the filters read them: (account, region, key, value, rid). */
   tags: {
     account_id: string;
-    rid: number;
     region: string;
     key: string;
     value: string;
+    rid: number;
   };
   /** Per (account, region, key): how many resources carry the key. Rows with 0 are deleted. */
   tag_keys: {

@@ -62,7 +62,10 @@ export class SqlTagStore implements TagStore {
    * has no such lock: two processes may both see a migration as pending and one loses with an error
    * after the winner committed. Either way a failure is retried; the retry finds the work done.
    */
-  async migrate(): Promise<void> {
+  async migrate(
+    /** Stop after this migration (tests of an upgrade); every migration when absent. */
+    upTo?: string,
+  ): Promise<void> {
     const all = migrations(this.engine);
     // Without a schema, Kysely's Migrator finds its tables in *any* schema: on a PostgreSQL database
     // where another schema already holds them (a second deployment, a test schema) it skipped
@@ -81,7 +84,8 @@ export class SqlTagStore implements TagStore {
     });
     const attempts = 10;
     for (let attempt = 1; ; attempt++) {
-      const { error, results } = await migrator.migrateToLatest();
+      const { error, results } =
+        upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
       if (!error) return;
       if (attempt >= attempts) {
         const failed = results?.find((r) => r.status === "Error");

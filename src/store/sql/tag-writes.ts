@@ -1,9 +1,8 @@
 import type { Tag } from "../../domain/resource.ts";
 import type { TagChange, TagChangeResult } from "../store.ts";
-import type { CounterDeltas } from "./bulk.ts";
+import { type CounterDeltas, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { SqlExec } from "./engine.ts";
 import { decodeTags, encodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
-import { marks, rowMarks } from "./text.ts";
 
 const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type,
   resource_id, name, resource_group_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -101,28 +100,29 @@ export class TagWriter {
     deltas: CounterDeltas,
   ): Promise<void> {
     const { rid, region } = row;
-    if (removed.length > 0) {
-      await tx.query(
-        `DELETE FROM tags WHERE account_id = ? AND rid = ? AND key IN (${marks(removed.length)})`,
-        [accountId, rid, ...removed.map(([key]) => key)],
-      );
-      for (const [key, value] of removed) {
-        deltas.key(accountId, region, key, -1);
-        deltas.value(accountId, region, key, value, -1);
-      }
+    // Rows are keyed by value: a replaced value's row goes, like a removed key's.
+    const gone: unknown[][] = [];
+    for (const [key, value] of removed) {
+      gone.push([accountId, region, key, value, rid]);
+      deltas.key(accountId, region, key, -1);
+      deltas.value(accountId, region, key, value, -1);
     }
-    if (written.length > 0) {
-      await tx.query(
-        `INSERT INTO tags (account_id, rid, region, key, value) VALUES ${rowMarks(written.length, 5)}
-         ON CONFLICT (account_id, rid, key) DO UPDATE SET value = excluded.value`,
-        written.flatMap(([key, value]) => [accountId, rid, region, key, value]),
-      );
-      for (const [key, value] of written) {
-        const old = current.get(key);
-        if (old === undefined) deltas.key(accountId, region, key, 1);
-        else deltas.value(accountId, region, key, old, -1);
-        deltas.value(accountId, region, key, value, 1);
+    for (const [key, value] of written) {
+      const old = current.get(key);
+      if (old === undefined) deltas.key(accountId, region, key, 1);
+      else {
+        gone.push([accountId, region, key, old, rid]);
+        deltas.value(accountId, region, key, old, -1);
       }
+      deltas.value(accountId, region, key, value, 1);
     }
+    await deleteTagRows(tx, gone);
+    await upsertRows(
+      tx,
+      TAG_INSERT,
+      "ON CONFLICT DO NOTHING",
+      5,
+      written.map(([key, value]) => [accountId, region, key, value, rid]),
+    );
   }
 }

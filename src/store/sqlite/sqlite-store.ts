@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { SqlEngine, SqlExec } from "../sql/engine.ts";
@@ -22,6 +24,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   const readerDb = open(file, READER_CACHE_KIB);
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached(writer) }) });
   const writeExec = new SqliteExec(writer);
+  const checkpointer = startCheckpointer(file);
   const engine: SqlEngine = {
     name: "sqlite",
     rowLocks: false,
@@ -44,6 +47,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
       });
     },
     async close() {
+      await checkpointer.stop();
       if (readerDb.open) readerDb.close();
       if (writer.open) writer.close();
     },
@@ -65,8 +69,52 @@ function open(file: string, cacheKiB: number): Database.Database {
   database.pragma("busy_timeout = 10000");
   database.pragma(`cache_size = -${cacheKiB}`);
   database.pragma("temp_store = MEMORY");
-  database.pragma("wal_autocheckpoint = 10000");
+  // The checkpointer thread keeps the WAL short; committing transactions checkpoint themselves only
+  // when it falls this far behind.
+  database.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
   return database;
+}
+
+const FALLBACK_CHECKPOINT_PAGES = 20000;
+const CHECKPOINT_INTERVAL_MS = 25;
+
+/**
+ * Copying the WAL back into the database file (a checkpoint) costs about as much as writing the WAL
+ * in the first place. A thread of its own does it with its own connection, PASSIVE (never waiting for
+ * readers or the writer), so that work runs beside the event loop instead of inside some commit.
+ * Plain JavaScript evaluated in the worker: no TypeScript loader is needed there.
+ */
+function startCheckpointer(file: string): { stop(): Promise<void> } {
+  const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     const Database = require(workerData.driver);
+     const db = new Database(workerData.file);
+     db.pragma("busy_timeout = 100");
+     let timer;
+     const tick = () => {
+       try { db.pragma("wal_checkpoint(PASSIVE)"); } catch {}
+       timer = setTimeout(tick, workerData.intervalMs);
+     };
+     tick();
+     parentPort.on("message", () => { clearTimeout(timer); db.close(); parentPort.close(); });`,
+    { eval: true, workerData: { driver, file, intervalMs: CHECKPOINT_INTERVAL_MS } },
+  );
+  worker.unref();
+  // A failed checkpointer only means commits checkpoint themselves again (the fallback above).
+  worker.on("error", () => {});
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  return {
+    async stop() {
+      // Unreferenced, the worker would not keep the process alive while we wait for it to end.
+      worker.ref();
+      worker.postMessage("stop");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+      await worker.terminate();
+    },
+  };
 }
 
 const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
