@@ -122,15 +122,21 @@ export interface TagChange {
   /** Remove every tag (Alibaba's `All=true`). */
   removeAll?: boolean;
   /**
-   * Runs inside the transaction on the resource's current and resulting tags; returning a message
-   * refuses the change (per-resource limits, policy enforcement) with `TagLimitExceeded`.
+   * Runs inside the transaction on the resource as it is locked and its current and resulting tags;
+   * returning a refusal (a message: `TagLimitExceeded`) refuses the change: per-resource limits, key
+   * states, policy enforcement.
    */
-  check?: (current: Tag[], next: Tag[]) => string | null;
+  check?: (current: Tag[], next: Tag[], resource: ResourceRecord) => TagRefusal | string | null;
+}
+
+export interface TagRefusal {
+  kind: "TagLimitExceeded" | "InvalidState";
+  message: string;
 }
 
 export type TagChangeResult =
   | { ok: true; resource: ResourceRecord; tags: Tag[] }
-  | { ok: false; kind: "ResourceNotFound" | "TagLimitExceeded"; message: string };
+  | { ok: false; kind: "ResourceNotFound" | TagRefusal["kind"]; message: string };
 
 export interface TagFilterSpec {
   key: string;

@@ -195,6 +195,24 @@ for (const engine of ENGINES) {
       assert.deepEqual(seen, { current: [tag("a", "1")], next: [tag("a", "1"), tag("b", "2")] });
     });
 
+    test("check sees the resource as stored, and its refusal kind comes back", async () => {
+      const r = ec2("i-state");
+      await store.upsertResources([{ resource: { ...r, state: "PendingDeletion" } }]);
+      // The caller's record says nothing of the state: what the check sees comes from the locked row.
+      const [result] = await store.applyTagChanges(A, [
+        {
+          resource: r,
+          register: false,
+          set: [tag("a", "1")],
+          remove: [],
+          check: (_current, _next, stored) =>
+            stored.state === "PendingDeletion" ? { kind: "InvalidState", message: "pending deletion" } : null,
+        },
+      ]);
+      assert.deepEqual(result, { ok: false, kind: "InvalidState", message: "pending deletion" });
+      assert.deepEqual(await store.getTagged(A, "us-east-1", [r.name]), []);
+    });
+
     test("removeAll clears every tag", async () => {
       const r = ec2("i-all");
       await store.applyTagChanges(A, [

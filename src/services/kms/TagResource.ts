@@ -1,17 +1,19 @@
-import type { Tag } from "../../domain/resource.ts";
+import type { ResourceRecord, Tag } from "../../domain/resource.ts";
 import { AWS_TAG_RULES } from "../../domain/tags.ts";
 import { EncodedJson } from "../../protocols/aws-json.ts";
+import type { TagRefusal } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
 import {
   EMPTY_BODY,
   findKey,
   type KmsContext,
   keyNotFound,
+  refusalError,
   requireTaggableState,
   requireValidTags,
   resolveKey,
+  stateRefusal,
 } from "./common.ts";
-import { limitExceeded } from "./errors.ts";
 import { KEY_ID, TAG_LIST } from "./shapes.ts";
 
 export const input = {
@@ -23,11 +25,14 @@ export const input = {
  * "Each resource can have up to 50 user-created tags": counted on the key as the change leaves it,
  * inside the store's transaction, so concurrent calls cannot pass the limit together.
  */
-function withinLimit(_current: Tag[], next: Tag[]): string | null {
+function withinLimit(_current: Tag[], next: Tag[], key: ResourceRecord): TagRefusal | string | null {
   const max = AWS_TAG_RULES.maxTagsPerResource;
-  return next.length > max
-    ? `The key would have ${next.length} tags; a KMS key can have at most ${max} tags`
-    : null;
+  return (
+    stateRefusal(key) ??
+    (next.length > max
+      ? `The key would have ${next.length} tags; a KMS key can have at most ${max} tags`
+      : null)
+  );
 }
 
 /**
@@ -53,7 +58,7 @@ export async function handler(ctx: KmsContext, req: Infer<typeof input>) {
   ]);
   if (result && !result.ok) {
     if (result.kind === "ResourceNotFound") throw keyNotFound(key.name);
-    throw limitExceeded(result.message);
+    throw refusalError(result);
   }
   return new EncodedJson(EMPTY_BODY);
 }

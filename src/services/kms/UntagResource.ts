@@ -5,9 +5,11 @@ import {
   findKey,
   type KmsContext,
   keyNotFound,
+  refusalError,
   requireTaggableState,
   requireUserKey,
   resolveKey,
+  stateRefusal,
 } from "./common.ts";
 import { KEY_ID, TAG_KEY_LIST } from "./shapes.ts";
 
@@ -33,8 +35,15 @@ export async function handler(ctx: KmsContext, req: Infer<typeof input>) {
   }
   requireTaggableState(known);
   const [result] = await ctx.deps.store.applyTagChanges(ctx.accountId, [
-    { resource: known, register: false, set: [], remove: [...new Set(keys)] },
+    {
+      resource: known,
+      register: false,
+      set: [],
+      remove: [...new Set(keys)],
+      check: (_c, _n, k) => stateRefusal(k),
+    },
   ]);
+  if (result && !result.ok && result.kind === "InvalidState") throw refusalError(result);
   // Deregistered between the lookup and the write: gone, as in strict mode.
   if (result && !result.ok && ctx.deps.inventory !== "open") throw keyNotFound(key.name);
   return new EncodedJson(EMPTY_BODY);

@@ -4,7 +4,8 @@ import { describeKeyState, isKmsKeyId, keyStateOf } from "../../domain/kms-keys.
 import type { ResourceRecord, Tag } from "../../domain/resource.ts";
 import { AWS_TAG_RULES, reservedPrefixOf } from "../../domain/tags.ts";
 import type { AwsJsonContext } from "../../protocols/aws-json.ts";
-import { invalidArn, invalidState, notFound, tagError } from "./errors.ts";
+import type { TagRefusal } from "../../store/store.ts";
+import { invalidArn, invalidState, limitExceeded, notFound, tagError } from "./errors.ts";
 
 export type KmsContext = AwsJsonContext<Deps>;
 
@@ -92,8 +93,24 @@ export async function findKey(ctx: KmsContext, key: ResourceRecord): Promise<Res
 
 /** Refuses a tag change on a key whose state does not allow one, naming the state as KMS does. */
 export function requireTaggableState(key: ResourceRecord): void {
+  const refusal = stateRefusal(key);
+  if (refusal) throw invalidState(refusal.message);
+}
+
+/**
+ * The same rule as a store check: it runs again on the key as the write transaction locks it, so a
+ * state the admin API sets at the same moment cannot be slipped past.
+ */
+export function stateRefusal(key: ResourceRecord): TagRefusal | null {
   const state = keyStateOf(key);
-  if (TAG_CHANGE_REFUSED_STATES.has(state)) throw invalidState(`${key.name} is ${describeKeyState(state)}.`);
+  return TAG_CHANGE_REFUSED_STATES.has(state)
+    ? { kind: "InvalidState", message: `${key.name} is ${describeKeyState(state)}.` }
+    : null;
+}
+
+/** A refused store change as KMS's error; ResourceNotFound is the caller's to map. */
+export function refusalError(result: { kind: string; message: string }) {
+  return result.kind === "InvalidState" ? invalidState(result.message) : limitExceeded(result.message);
 }
 
 /** Rejects a tag key callers may not set or remove: `aws:` is reserved for AWS. */

@@ -59,8 +59,9 @@ export class TagWriter {
     for (const t of change.set) next.set(t.key, t.value);
 
     const asList = (m: Map<string, string>): Tag[] => [...m].map(([key, value]) => ({ key, value }));
-    const refusal = change.check?.(asList(current), asList(next));
-    if (refusal) return { ok: false, kind: "TagLimitExceeded", message: refusal };
+    const refusal = change.check?.(asList(current), asList(next), toRecord(row));
+    if (typeof refusal === "string") return { ok: false, kind: "TagLimitExceeded", message: refusal };
+    if (refusal) return { ok: false, ...refusal };
 
     const removed = [...current].filter(([key]) => !next.has(key));
     const written = [...next].filter(([key, value]) => current.get(key) !== value);
