@@ -138,6 +138,21 @@ export type TagChangeResult =
   | { ok: true; resource: ResourceRecord; tags: Tag[] }
   | { ok: false; kind: "ResourceNotFound" | TagRefusal["kind"]; message: string };
 
+/** How a text is matched: exactly, by prefix (`env*`) or by substring (`*env*`). Case-sensitive. */
+export interface TextMatch {
+  kind: "exact" | "prefix" | "substring";
+  text: string;
+}
+
+/**
+ * Alibaba's fuzzy tag filter: the resource carries a key that `key` matches with a value that one of
+ * `values` matches (any value when empty).
+ */
+export interface PatternFilter {
+  key: TextMatch;
+  values: TextMatch[];
+}
+
 export interface TagFilterSpec {
   key: string;
   /** Empty: any value, including none. */
@@ -153,8 +168,16 @@ export interface TypeFilterSpec {
 export interface TaggedQuery {
   accountId: string;
   region: string;
+  /** Every one must pass (AND); within one, any of its values (OR). */
   tagFilters: TagFilterSpec[];
+  /** Further filters that must all pass, by pattern. */
+  patternFilters?: PatternFilter[];
   typeFilters: TypeFilterSpec[];
+  /**
+   * Only the resources of this resource group, tagged or not (Alibaba's `acs:rm:rgId` query); without
+   * it, only resources that are or were tagged.
+   */
+  resourceGroupId?: string;
   /** Maximum resources on the page. */
   limit: number;
   /** Maximum tags on the page, a resource without tags counting as one; never splits a resource. */

@@ -121,6 +121,10 @@ export function migrations(engine: EngineName): Record<string, Migration> {
           ORDER BY account_id, region, key, value, rid`.execute(db);
         await sql`DROP TABLE tags`.execute(db);
         await sql`ALTER TABLE tags_next RENAME TO tags`.execute(db);
+        // Alibaba's resource-group query (ListTagResources with acs:rm:rgId) pages a group by rid.
+        await sql`CREATE INDEX resources_by_group ON resources (account_id, region, resource_group_id, rid)`.execute(
+          db,
+        );
       },
     },
   };

@@ -1,13 +1,65 @@
 import type { TaggedResource } from "../../domain/resource.ts";
-import type { KeyQuery, Page, TagFilterSpec, TaggedQuery, TypeFilterSpec, ValueQuery } from "../store.ts";
+import type {
+  KeyQuery,
+  Page,
+  PatternFilter,
+  TagFilterSpec,
+  TaggedQuery,
+  TextMatch,
+  TypeFilterSpec,
+  ValueQuery,
+} from "../store.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, decodeTags, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
 
 const LISTING_R = LISTING_SELECT.replace(/(^|, )/g, "$1r.");
 
-/** A key-only filter with at most this many distinct values is read value by value, in rid order. */
-const UNION_MAX_VALUES = 32;
+/** A filter satisfied by at most this many (key, value) pairs can drive: one index range per pair. */
+const UNION_MAX_PAIRS = 32;
+/** Counter rows read per statement while matching a pattern. */
+const MATCH_SLICE = 500;
+
+type Pair = [key: string, value: string];
+
+/** A tag filter as the planner sees it: its key and values as matches, and the test on a tag set. */
+interface Filter {
+  key: TextMatch;
+  values: TextMatch[];
+  matches(tags: Map<string, string>): boolean;
+}
+
+function textMatches(m: TextMatch, s: string): boolean {
+  return m.kind === "exact" ? s === m.text : m.kind === "prefix" ? s.startsWith(m.text) : s.includes(m.text);
+}
+
+function exactFilter(f: TagFilterSpec): Filter {
+  const values = new Set(f.values);
+  return {
+    key: { kind: "exact", text: f.key },
+    values: f.values.map((text) => ({ kind: "exact", text })),
+    matches(tags) {
+      const value = tags.get(f.key);
+      return value !== undefined && (values.size === 0 || values.has(value));
+    },
+  };
+}
+
+function patternFilter(f: PatternFilter): Filter {
+  const valueOk = (v: string) => f.values.length === 0 || f.values.some((m) => textMatches(m, v));
+  return {
+    key: f.key,
+    values: f.values,
+    matches(tags) {
+      if (f.key.kind === "exact") {
+        const value = tags.get(f.key.text);
+        return value !== undefined && valueOk(value);
+      }
+      for (const [key, value] of tags) if (textMatches(f.key, key) && valueOk(value)) return true;
+      return false;
+    },
+  };
+}
 /** Candidates verified per round, at most; the first round asks for one page's worth. */
 const MAX_BATCH = 2000;
 
@@ -105,10 +157,31 @@ export class Listings {
     return cut(found, q.limit, q.tagLimit, (row) => toListed(q.accountId, q.region, row));
   }
 
-  /** Chooses the driving source: the most selective filter with values, else a key, else the listing. */
-  private async plan(q: TaggedQuery): Promise<{ candidates: Candidates; verify?: TagFilterSpec[] }> {
+  /**
+   * Chooses the driving source. A resource group drives by itself. Otherwise each filter is read as the
+   * (key, value) pairs that satisfy it, with how many resources carry each (from the counters), and
+   * the filter with the fewest resources drives: one ordered index range per pair, merged. A filter
+   * whose pairs are too many to merge (a key with many values, a pattern matching many) is only
+   * checked on the candidates; when every filter is such, the account's listing is walked.
+   */
+  private async plan(q: TaggedQuery): Promise<{ candidates: Candidates; verify?: Filter[] }> {
     const { accountId, region } = q;
-    if (q.tagFilters.length === 0) {
+    const filters: Filter[] = [
+      ...q.tagFilters.map((f) => exactFilter(f)),
+      ...(q.patternFilters ?? []).map((f) => patternFilter(f)),
+    ];
+    const verifyOr = (rest: Filter[]) => (rest.length > 0 || q.typeFilters.length > 0 ? rest : undefined);
+    if (q.resourceGroupId !== undefined) {
+      const group = q.resourceGroupId;
+      return {
+        candidates: (after, limit) => ({
+          text: `SELECT rid FROM resources WHERE account_id = ? AND region = ? AND resource_group_id = ? AND rid > ? ORDER BY rid LIMIT ?`,
+          params: [accountId, region, group, after, limit],
+        }),
+        verify: verifyOr(filters),
+      };
+    }
+    if (filters.length === 0) {
       return {
         candidates: (after, limit) => ({
           text: `SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ?${typeClause(q.typeFilters)} ORDER BY rid LIMIT ?`,
@@ -116,105 +189,153 @@ export class Listings {
         }),
       };
     }
-    const withValues = q.tagFilters.filter((f) => f.values.length > 0);
-    let driver: TagFilterSpec | undefined;
-    let values: string[] = [];
-    if (withValues.length === 1) {
-      driver = withValues[0] as TagFilterSpec;
-      values = driver.values;
-    } else if (withValues.length > 1) {
-      const estimates = await Promise.all(withValues.map((f) => this.estimate(accountId, region, f)));
-      const best = estimates.indexOf(Math.min(...estimates));
-      driver = withValues[best] as TagFilterSpec;
-      values = driver.values;
-    } else {
-      // Key-only filters: drive by the rarest key, value by value when it has few distinct values.
-      const counts = await Promise.all(q.tagFilters.map((f) => this.keyCount(accountId, region, f.key)));
-      const best = counts.indexOf(Math.min(...counts));
-      const key = q.tagFilters[best] as TagFilterSpec;
-      const distinct = await this.run<{ value: string }>(
-        "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? ORDER BY value LIMIT ?",
-        [accountId, region, key.key, UNION_MAX_VALUES + 1],
-      );
-      if (distinct.length <= UNION_MAX_VALUES) {
-        driver = key;
-        values = distinct.map((d) => d.value);
-        if (values.length === 0) return { candidates: () => NONE };
-      }
+    const only = q.tagFilters[0];
+    if (filters.length === 1 && only && only.values.length > 0) {
+      // The common case, one filter with values: its ranges need no counting first.
+      const pairs = only.values.map((v): Pair => [only.key, v]);
+      return {
+        candidates: (after, limit) => this.byPairs(accountId, region, pairs, after, limit),
+        verify: verifyOr([]),
+      };
     }
-    if (!driver) {
-      // A key with many distinct values is common across resources: walk the listing and check it.
+    let best: { filter: Filter; pairs: Pair[]; resources: number } | undefined;
+    for (const filter of filters) {
+      const counted = await this.pairsOf(accountId, region, filter);
+      if (!counted) continue;
+      if (counted.pairs.length === 0) return { candidates: () => NONE };
+      if (!best || counted.resources < best.resources) best = { filter, ...counted };
+    }
+    if (!best) {
       return {
         candidates: (after, limit) => ({
           text: "SELECT rid FROM resources WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ? ORDER BY rid LIMIT ?",
           params: [accountId, region, after, limit],
         }),
-        verify: q.tagFilters,
+        verify: filters,
       };
     }
-    const rest = q.tagFilters.filter((f) => f !== driver);
-    const key = driver.key;
+    const { filter, pairs } = best;
     return {
-      candidates: (after, limit) => this.byValues(accountId, region, key, values, after, limit),
-      verify: rest.length > 0 || q.typeFilters.length > 0 ? rest : undefined,
+      candidates: (after, limit) => this.byPairs(accountId, region, pairs, after, limit),
+      verify: verifyOr(filters.filter((f) => f !== filter)),
     };
   }
 
-  /** Ids carrying key=one of values, ascending: one ordered index range per value, merged. */
-  private byValues(
-    accountId: string,
-    region: string,
-    key: string,
-    values: string[],
-    after: number,
-    limit: number,
-  ): Statement {
+  /** Ids carrying one of the (key, value) pairs, ascending: one ordered index range per pair, merged. */
+  private byPairs(accountId: string, region: string, pairs: Pair[], after: number, limit: number): Statement {
     const branch =
       "SELECT rid FROM (SELECT rid FROM tags WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND rid > ? ORDER BY rid LIMIT ?) AS b";
     const params: unknown[] = [];
-    for (const v of values) params.push(accountId, region, key, v, after, limit);
-    if (values.length === 1) return { text: branch, params };
-    const union = values.map(() => branch).join(" UNION ALL ");
-    return { text: `SELECT rid FROM (${union}) AS u ORDER BY rid LIMIT ?`, params: [...params, limit] };
+    for (const [key, value] of pairs) params.push(accountId, region, key, value, after, limit);
+    if (pairs.length === 1) return { text: branch, params };
+    // A resource has one value per key: only pairs of different keys can both name it.
+    const distinct = new Set(pairs.map(([key]) => key)).size > 1 ? "DISTINCT " : "";
+    const union = pairs.map(() => branch).join(" UNION ALL ");
+    return {
+      text: `SELECT ${distinct}rid FROM (${union}) AS u ORDER BY rid LIMIT ?`,
+      params: [...params, limit],
+    };
   }
 
-  private async estimate(accountId: string, region: string, f: TagFilterSpec): Promise<number> {
-    const rows = await this.run<{ n: number | null }>(
-      `SELECT SUM(resources) AS n FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value IN (${marks(f.values.length)})`,
-      [accountId, region, f.key, ...f.values],
-    );
-    return Number(rows[0]?.n ?? 0);
+  /**
+   * The pairs that satisfy a filter, each with its resource count, or undefined when they are more
+   * than UNION_MAX_PAIRS (the filter is then checked on candidates instead).
+   */
+  private async pairsOf(
+    accountId: string,
+    region: string,
+    filter: Filter,
+  ): Promise<{ pairs: Pair[]; resources: number } | undefined> {
+    const keys =
+      filter.key.kind === "exact"
+        ? [filter.key.text]
+        : await this.matching(
+            "SELECT key FROM tag_keys WHERE account_id = ? AND region = ? AND key >= ? ORDER BY key LIMIT ?",
+            [accountId, region],
+            filter.key,
+            (row: { key: string }) => row.key,
+          );
+    if (!keys) return undefined;
+    const pairs: Pair[] = [];
+    let resources = 0;
+    for (const key of keys) {
+      let counted: { value: string; resources: number }[] | undefined;
+      if (filter.values.length > 0 && filter.values.every((v) => v.kind === "exact")) {
+        counted = await this.run<{ value: string; resources: number }>(
+          `SELECT value, resources FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value IN (${marks(filter.values.length)})`,
+          [accountId, region, key, ...filter.values.map((v) => v.text)],
+        );
+      } else {
+        const wanted = filter.values.length === 0 ? [{ kind: "prefix", text: "" } as const] : filter.values;
+        counted = [];
+        for (const match of wanted) {
+          const found = await this.matching(
+            "SELECT value, resources FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value >= ? ORDER BY value LIMIT ?",
+            [accountId, region, key],
+            match,
+            (row: { value: string; resources: number }) => row,
+          );
+          if (!found) return undefined;
+          counted.push(...found);
+        }
+      }
+      for (const c of new Map(counted.map((c) => [c.value, c])).values()) {
+        pairs.push([key, c.value]);
+        resources += Number(c.resources);
+      }
+      if (pairs.length > UNION_MAX_PAIRS) return undefined;
+    }
+    return { pairs, resources };
   }
 
-  private async keyCount(accountId: string, region: string, key: string): Promise<number> {
-    const rows = await this.run<{ resources: number }>(
-      "SELECT resources FROM tag_keys WHERE account_id = ? AND region = ? AND key = ?",
-      [accountId, region, key],
-    );
-    return Number(rows[0]?.resources ?? 0);
+  /**
+   * The rows of an ordered counter range that a text match accepts, at most UNION_MAX_PAIRS (else
+   * undefined). A prefix reads its own range; a substring reads the scope's distinct keys (or a key's
+   * distinct values) in slices — never the resources or their tags.
+   */
+  private async matching<R, T>(
+    text: string,
+    scope: unknown[],
+    match: TextMatch,
+    pick: (row: R) => T & (string | { value: string }),
+  ): Promise<T[] | undefined> {
+    const out: T[] = [];
+    const textOf = (t: T) => (typeof t === "string" ? t : (t as { value: string }).value);
+    let from = match.kind === "substring" ? "" : match.text;
+    let first = true;
+    // A prefix's rows are consecutive: one more than the cap tells all there is to know.
+    const slice = match.kind === "substring" ? MATCH_SLICE : UNION_MAX_PAIRS + 2;
+    for (;;) {
+      const rows = (await this.run<R>(text, [...scope, from, slice])).map(pick);
+      for (const t of rows) {
+        const s = textOf(t);
+        if (!first && s === from) continue;
+        if (match.kind !== "substring" && !s.startsWith(match.text)) return out;
+        if (match.kind === "exact" && s !== match.text) continue;
+        if (match.kind === "substring" && !s.includes(match.text)) continue;
+        out.push(t);
+        if (out.length > UNION_MAX_PAIRS) return undefined;
+      }
+      if (rows.length < slice) return out;
+      from = textOf(rows[rows.length - 1] as T);
+      first = false;
+    }
   }
 
   /**
    * The candidates that also pass the type filters (in SQL) and the other tag filters (on the tags
    * the row carries: the tag tree is keyed by value, so "this resource has key K" is no lookup there).
    */
-  private async verify(q: TaggedQuery, ids: number[], filters: TagFilterSpec[]): Promise<ListingRow[]> {
+  private async verify(q: TaggedQuery, ids: number[], filters: Filter[]): Promise<ListingRow[]> {
     const rows = await this.reader.rows<ListingRow>(
       `SELECT ${LISTING_R} FROM resources r
        WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
       [q.accountId, ...ids, ...typeParams(q.typeFilters)],
     );
     if (filters.length === 0) return rows;
-    const wanted = filters.map((f) => ({
-      key: f.key,
-      values: f.values.length > 0 ? new Set(f.values) : null,
-    }));
     return rows.filter((row) => {
       const tags = decodeTags(row[5]);
-      return wanted.every((f) => {
-        const value = tags.get(f.key);
-        return value !== undefined && (f.values === null || f.values.has(value));
-      });
+      return filters.every((f) => f.matches(tags));
     });
   }
 
