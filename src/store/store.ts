@@ -36,6 +36,11 @@ export interface TagStore {
   getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]>;
   listTagKeys(query: KeyQuery): Promise<Page<string>>;
   listTagValues(query: ValueQuery): Promise<Page<string>>;
+  /**
+   * Alibaba's DescribeTags: the (key, value) pairs a service's resources carry in a scope, in key and
+   * value order, each with its resources counted by resource type. Page-numbered, as that API is.
+   */
+  describeTagPairs(query: TagPairQuery): Promise<{ total: number; items: TagPairCount[] }>;
 
   /** Background jobs (compliance reports): state in the store, each claimed by one instance. */
   readonly jobs: JobQueue;
@@ -194,4 +199,22 @@ export interface KeyQuery {
 
 export interface ValueQuery extends KeyQuery {
   key: string;
+}
+
+export interface TagPairQuery {
+  accountId: string;
+  region: string;
+  service: string;
+  resourceType?: string;
+  /** Only these: a key without a value means every value of the key. */
+  tags?: { key: string; value?: string }[];
+  offset: number;
+  limit: number;
+}
+
+export interface TagPairCount {
+  key: string;
+  value: string;
+  /** Resources carrying the pair, by resource type (types with none are absent). */
+  counts: Record<string, number>;
 }

@@ -121,6 +121,23 @@ export function migrations(engine: EngineName): Record<string, Migration> {
           ORDER BY account_id, region, key, value, rid`.execute(db);
         await sql`DROP TABLE tags`.execute(db);
         await sql`ALTER TABLE tags_next RENAME TO tags`.execute(db);
+        // Alibaba's DescribeTags counts each (key, value) by resource type: counters per type, kept
+        // for Alibaba resources only, in the same transaction as the tags (see bulk.ts).
+        await sql`CREATE TABLE tag_type_values (
+          account_id ${text} NOT NULL,
+          region ${text} NOT NULL,
+          key ${text} NOT NULL,
+          value ${text} NOT NULL,
+          service ${text} NOT NULL,
+          resource_type ${text} NOT NULL,
+          resources INTEGER NOT NULL,
+          PRIMARY KEY (account_id, region, key, value, service, resource_type)
+        )${withoutRowid}`.execute(db);
+        await sql`INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)
+          SELECT t.account_id, t.region, t.key, t.value, r.service, r.resource_type, COUNT(*)
+          FROM tags t JOIN resources r ON r.account_id = t.account_id AND r.rid = t.rid
+          WHERE r.cloud = 'alibaba'
+          GROUP BY t.account_id, t.region, t.key, t.value, r.service, r.resource_type`.execute(db);
         // Alibaba's resource-group query (ListTagResources with acs:rm:rgId) pages a group by rid.
         await sql`CREATE INDEX resources_by_group ON resources (account_id, region, resource_group_id, rid)`.execute(
           db,

@@ -47,6 +47,8 @@ export async function deleteTagRows(exec: SqlExec, rows: unknown[][]): Promise<v
 export class CounterDeltas {
   readonly keys = new Map<string, number>();
   readonly values = new Map<string, number>();
+  /** Per (account, region, key, value, service, resource type), for Alibaba resources only. */
+  readonly typed = new Map<string, number>();
   /** The (account, region) scopes whose tag data changed. */
   readonly scopes = new Set<string>();
 
@@ -60,21 +62,27 @@ export class CounterDeltas {
     this.keys.set(id, (this.keys.get(id) ?? 0) + d);
   }
 
-  value(accountId: string, region: string, key: string, value: string, d: number): void {
+  /** `kind`, for the resources counted by type too (Alibaba's DescribeTags): see `countedKind`. */
+  value(accountId: string, region: string, key: string, value: string, d: number, kind?: CountedKind): void {
     this.touch(accountId, region);
     const id = counterKey(accountId, region, key, value);
     this.values.set(id, (this.values.get(id) ?? 0) + d);
+    if (kind) {
+      const typed = counterKey(accountId, region, key, value, kind.service, kind.resourceType);
+      this.typed.set(typed, (this.typed.get(typed) ?? 0) + d);
+    }
   }
 
   add(other: CounterDeltas): void {
     for (const [k, d] of other.keys) this.keys.set(k, (this.keys.get(k) ?? 0) + d);
     for (const [k, d] of other.values) this.values.set(k, (this.values.get(k) ?? 0) + d);
+    for (const [k, d] of other.typed) this.typed.set(k, (this.typed.get(k) ?? 0) + d);
     for (const scope of other.scopes) this.scopes.add(scope);
   }
 
   /** Applies the counters, then (when asked) raises the revision of every touched scope, in order. */
   async apply(exec: SqlExec, bumpRevisions: boolean): Promise<void> {
-    await applyCountDeltas(exec, this.keys, this.values);
+    await applyCountDeltas(exec, this.keys, this.values, this.typed);
     if (!bumpRevisions) return;
     for (const scope of [...this.scopes].sort()) {
       await exec.query(
@@ -95,6 +103,7 @@ export async function applyCountDeltas(
   exec: SqlExec,
   keyDeltas: Map<string, number>,
   valueDeltas: Map<string, number>,
+  typedDeltas: Map<string, number> = new Map(),
 ): Promise<void> {
   const split = (m: Map<string, number>) =>
     [...m]
@@ -117,6 +126,22 @@ export async function applyCountDeltas(
     5,
     values,
   );
+  const typed = split(typedDeltas);
+  await upsertRows(
+    exec,
+    "INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)",
+    `ON CONFLICT (account_id, region, key, value, service, resource_type)
+     DO UPDATE SET resources = tag_type_values.resources + excluded.resources`,
+    7,
+    typed,
+  );
+  for (const [account, region, key, value, service, type] of typed.filter((t) => (t[6] as number) < 0)) {
+    await exec.query(
+      `DELETE FROM tag_type_values WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND service = ?
+       AND resource_type = ? AND resources <= 0`,
+      [account, region, key, value, service, type],
+    );
+  }
   for (const [account, region, key] of keys.filter((k) => (k[3] as number) < 0)) {
     await exec.query(
       "DELETE FROM tag_keys WHERE account_id = ? AND region = ? AND key = ? AND resources <= 0",
@@ -129,6 +154,23 @@ export async function applyCountDeltas(
       [account, region, key, value],
     );
   }
+}
+
+export interface CountedKind {
+  service: string;
+  resourceType: string;
+}
+
+/**
+ * Alibaba resources are also counted per (key, value) by service and resource type, for DescribeTags'
+ * ResourceTypeCount; AWS resources are not (no AWS action asks, and every counter costs each write).
+ */
+export function countedKind(row: {
+  cloud: string;
+  service: string;
+  resource_type: string;
+}): CountedKind | undefined {
+  return row.cloud === "alibaba" ? { service: row.service, resourceType: row.resource_type } : undefined;
 }
 
 /** Counter map keys: NUL cannot occur in stored text (validation refuses it). */

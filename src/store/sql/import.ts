@@ -1,7 +1,7 @@
 import type { Tag } from "../../domain/resource.ts";
 import { DomainError } from "../../errors.ts";
 import type { ImportResult, ResourceImport } from "../store.ts";
-import { CounterDeltas, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
+import { CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, compareText, decodeTags, encodeTags, groupNames, toRow } from "./rows.ts";
 import { marks, rowMarks } from "./text.ts";
@@ -67,7 +67,15 @@ export async function importResources(
         encodeTags(tags),
       ];
     });
-    const upserted = await exec.query<{ rid: number; account_id: string; name: string; region: string }>(
+    const upserted = await exec.query<{
+      rid: number;
+      account_id: string;
+      name: string;
+      region: string;
+      cloud: string;
+      service: string;
+      resource_type: string;
+    }>(
       `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type, resource_id, name,
          resource_group_id, state, tagged, tag_count, tags_json)
        VALUES ${rowMarks(rows.length, 13)}
@@ -77,7 +85,7 @@ export async function importResources(
          tagged = excluded.tagged,
          tag_count = excluded.tag_count,
          tags_json = excluded.tags_json
-       RETURNING rid, account_id, name, region`,
+       RETURNING rid, account_id, name, region, cloud, service, resource_type`,
       rows.flat(),
     );
     const ridOf = new Map(upserted.map((u) => [`${u.account_id}\n${u.name}`, u]));
@@ -86,6 +94,7 @@ export async function importResources(
       if (!item.tags?.length) continue;
       const at = ridOf.get(`${item.resource.accountId}\n${item.resource.name}`);
       if (!at) throw new Error(`upsert returned no row for ${item.resource.name}`);
+      const kind = countedKind(at);
       for (const key of new Set(item.tags.map((t: Tag) => t.key))) {
         const value = tags.get(key) as string;
         const old = before?.tags.get(key);
@@ -94,9 +103,9 @@ export async function importResources(
         if (old === undefined) deltas.key(at.account_id, at.region, key, 1);
         else {
           replaced.push([at.account_id, at.region, key, old, Number(at.rid)]);
-          deltas.value(at.account_id, at.region, key, old, -1);
+          deltas.value(at.account_id, at.region, key, old, -1, kind);
         }
-        deltas.value(at.account_id, at.region, key, value, 1);
+        deltas.value(at.account_id, at.region, key, value, 1, kind);
       }
     }
   }

@@ -35,6 +35,16 @@ export interface DB {
     key: string;
     resources: number;
   };
+  /** Per (account, region, key, value, service, resource type), Alibaba resources only. */
+  tag_type_values: {
+    account_id: string;
+    region: string;
+    key: string;
+    value: string;
+    service: string;
+    resource_type: string;
+    resources: number;
+  };
   /** Per (account, region, key, value): how many resources carry the pair. */
   tag_values: {
     account_id: string;

@@ -11,10 +11,12 @@ import type {
   TagChange,
   TagChangeResult,
   TaggedQuery,
+  TagPairCount,
+  TagPairQuery,
   TagStore,
   ValueQuery,
 } from "../store.ts";
-import { CounterDeltas } from "./bulk.ts";
+import { CounterDeltas, counterKey } from "./bulk.ts";
 import type { SqlEngine, SqlExec } from "./engine.ts";
 import { importResources } from "./import.ts";
 import { SqlJobQueue } from "./jobs.ts";
@@ -133,8 +135,10 @@ export class SqlTagStore implements TagStore {
       // In name order, as tag writes lock them: concurrent writers wait instead of deadlocking.
       const ordered = [...keys].sort((a, b) => compareText(a.name, b.name));
       for (const key of ordered) {
-        const [row] = await tx.query<Pick<ResourceRow, "rid" | "region" | "tags_json">>(
-          `SELECT rid, region, tags_json FROM resources WHERE account_id = ? AND name = ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
+        const [row] = await tx.query<
+          Pick<ResourceRow, "rid" | "region" | "tags_json" | "cloud" | "service" | "resource_type">
+        >(
+          `SELECT rid, region, tags_json, cloud, service, resource_type FROM resources WHERE account_id = ? AND name = ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
           [key.accountId, key.name],
         );
         if (!row) continue;
@@ -296,5 +300,43 @@ export class SqlTagStore implements TagStore {
 
   listTagValues(q: ValueQuery): Promise<Page<string>> {
     return this.listings.listTagValues(q);
+  }
+
+  async describeTagPairs(q: TagPairQuery): Promise<{ total: number; items: TagPairCount[] }> {
+    const where = ["account_id = ?", "region = ?", "service = ?"];
+    const params: unknown[] = [q.accountId, q.region, q.service];
+    if (q.resourceType !== undefined) {
+      where.push("resource_type = ?");
+      params.push(q.resourceType);
+    }
+    if (q.tags && q.tags.length > 0) {
+      where.push(
+        `(${q.tags.map((t) => (t.value === undefined ? "key = ?" : "(key = ? AND value = ?)")).join(" OR ")})`,
+      );
+      for (const t of q.tags) params.push(t.key, ...(t.value === undefined ? [] : [t.value]));
+    }
+    const scope = `FROM tag_type_values WHERE ${where.join(" AND ")}`;
+    const reader = this.sqlEngine.reader;
+    const [total] = await reader.column<number>(
+      `SELECT COUNT(*) FROM (SELECT key, value ${scope} GROUP BY key, value) AS pairs`,
+      params,
+    );
+    // Page numbers are the API's own: an offset into the scope's distinct pairs, not into resources.
+    const page = await reader.rows<[string, string]>(
+      `SELECT key, value ${scope} GROUP BY key, value ORDER BY key, value LIMIT ? OFFSET ?`,
+      [...params, q.limit, q.offset],
+    );
+    if (page.length === 0) return { total: Number(total ?? 0), items: [] };
+    const counted = await reader.rows<[string, string, string, number]>(
+      `SELECT key, value, resource_type, resources ${scope}
+       AND (${page.map(() => "(key = ? AND value = ?)").join(" OR ")})`,
+      [...params, ...page.flat()],
+    );
+    const items = new Map(page.map(([key, value]) => [counterKey(key, value), { key, value, counts: {} }]));
+    for (const [key, value, type, n] of counted) {
+      const item = items.get(counterKey(key, value)) as TagPairCount;
+      item.counts[type] = Number(n);
+    }
+    return { total: Number(total ?? 0), items: [...items.values()] };
   }
 }

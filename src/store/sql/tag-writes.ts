@@ -1,6 +1,6 @@
 import type { Tag } from "../../domain/resource.ts";
 import type { TagChange, TagChangeResult } from "../store.ts";
-import { type CounterDeltas, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
+import { type CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { SqlExec } from "./engine.ts";
 import { decodeTags, encodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
 
@@ -84,7 +84,7 @@ export class TagWriter {
   async dropAll(
     tx: SqlExec,
     accountId: string,
-    row: Pick<ResourceRow, "rid" | "region" | "tags_json">,
+    row: Pick<ResourceRow, "rid" | "region" | "tags_json" | "cloud" | "service" | "resource_type">,
     deltas: CounterDeltas,
   ) {
     const current = decodeTags(row.tags_json);
@@ -94,28 +94,29 @@ export class TagWriter {
   private async writeTags(
     tx: SqlExec,
     accountId: string,
-    row: Pick<ResourceRow, "rid" | "region">,
+    row: Pick<ResourceRow, "rid" | "region" | "cloud" | "service" | "resource_type">,
     current: Map<string, string>,
     removed: [string, string][],
     written: [string, string][],
     deltas: CounterDeltas,
   ): Promise<void> {
     const { rid, region } = row;
+    const kind = countedKind(row);
     // Rows are keyed by value: a replaced value's row goes, like a removed key's.
     const gone: unknown[][] = [];
     for (const [key, value] of removed) {
       gone.push([accountId, region, key, value, rid]);
       deltas.key(accountId, region, key, -1);
-      deltas.value(accountId, region, key, value, -1);
+      deltas.value(accountId, region, key, value, -1, kind);
     }
     for (const [key, value] of written) {
       const old = current.get(key);
       if (old === undefined) deltas.key(accountId, region, key, 1);
       else {
         gone.push([accountId, region, key, old, rid]);
-        deltas.value(accountId, region, key, old, -1);
+        deltas.value(accountId, region, key, old, -1, kind);
       }
-      deltas.value(accountId, region, key, value, 1);
+      deltas.value(accountId, region, key, value, 1, kind);
     }
     await deleteTagRows(tx, gone);
     await upsertRows(
