@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import EcsModule from "@alicloud/ecs20140526";
+import OpenApiModule, * as OpenApi from "@alicloud/openapi-client";
 import {
   GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
@@ -21,6 +23,23 @@ export const ACCOUNT_B = "222222222222";
 export const KEY_A = { accessKeyId: "AKIDACCOUNTA", secretAccessKey: "secret-of-account-a" };
 export const KEY_B = { accessKeyId: "AKIDACCOUNTB", secretAccessKey: "secret-of-account-b" };
 export const ADMIN_TOKEN = "admin-token-for-tests";
+/** Alibaba Cloud accounts every test server knows, and their keys. */
+export const ALIBABA_ACCOUNT = "1000000000000001";
+export const ALIBABA_ACCOUNT_2 = "1000000000000002";
+export const ALIBABA_KEY = { accessKeyId: "LTAItest", accessKeySecret: "alibaba-secret" };
+export const ALIBABA_KEY_2 = { accessKeyId: "LTAIother", accessKeySecret: "other-alibaba-secret" };
+
+/** The ECS client class of `@alicloud/ecs20140526` (a CommonJS module: the class is its default). */
+export const EcsClient = EcsModule.default;
+export type EcsClient = InstanceType<typeof EcsClient>;
+/** The generic Alibaba client (`callApi`), for requests the typed clients cannot make. */
+export const AliyunApiClient = OpenApiModule.default;
+export type AliyunApiClient = InstanceType<typeof AliyunApiClient>;
+
+export interface AliyunClientOptions {
+  /** `'v2'`: the legacy v1 HMAC-SHA1 signature; absent: ACS3-HMAC-SHA256, the SDKs' default. */
+  signatureAlgorithm?: "v2";
+}
 
 export function testConfig(overrides: Record<string, unknown> = {}): TagdConfig {
   return parseConfig({
@@ -39,9 +58,14 @@ export function testConfig(overrides: Record<string, unknown> = {}): TagdConfig 
         accessKeys: [{ accessKeyId: KEY_B.accessKeyId, secret: KEY_B.secretAccessKey }],
       },
       {
-        id: "1000000000000001",
+        id: ALIBABA_ACCOUNT,
         cloud: "alibaba",
-        accessKeys: [{ accessKeyId: "LTAItest", secret: "alibaba-secret" }],
+        accessKeys: [{ accessKeyId: ALIBABA_KEY.accessKeyId, secret: ALIBABA_KEY.accessKeySecret }],
+      },
+      {
+        id: ALIBABA_ACCOUNT_2,
+        cloud: "alibaba",
+        accessKeys: [{ accessKeyId: ALIBABA_KEY_2.accessKeyId, secret: ALIBABA_KEY_2.accessKeySecret }],
       },
     ],
     ...overrides,
@@ -54,6 +78,10 @@ export interface TestServer {
   dataDir: string;
   /** A tagging client for account A (or the given key) in a region (us-east-1 by default). */
   tagging(region?: string, key?: typeof KEY_A): ResourceGroupsTaggingAPIClient;
+  /** The official ECS client for an Alibaba key (ALIBABA_KEY by default); region cn-hangzhou. */
+  ecs(region?: string, key?: typeof ALIBABA_KEY, options?: AliyunClientOptions): EcsClient;
+  /** The generic Alibaba client (`callApi`) against this server. */
+  aliyun(key?: typeof ALIBABA_KEY, options?: AliyunClientOptions): AliyunApiClient;
   /** Calls the admin API; the body is whatever JSON it answered. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read admin answers field by field.
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -123,6 +151,12 @@ export function clientsFor(url: string, dataDir: string, tagd?: Tagd): TestServe
       });
       clients.push(client);
       return client;
+    },
+    ecs(region = "cn-hangzhou", key = ALIBABA_KEY, options = {}) {
+      return new EcsClient(aliyunConfig(url, region, key, options));
+    },
+    aliyun(key = ALIBABA_KEY, options = {}) {
+      return new AliyunApiClient(aliyunConfig(url, "cn-hangzhou", key, options));
     },
     async admin(method, path, body) {
       const res = await fetch(`${url}${path}`, {
@@ -255,4 +289,31 @@ export async function tagsOf(c: ResourceGroupsTaggingAPIClient, arn: string) {
   const out = await c.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
   const hit = out.ResourceTagMappingList?.find((m) => m.ResourceARN === arn);
   return hit ? Object.fromEntries((hit.Tags ?? []).map((t) => [t.Key, t.Value])) : undefined;
+}
+
+function aliyunConfig(url: string, region: string, key: typeof ALIBABA_KEY, options: AliyunClientOptions) {
+  return new OpenApi.Config({
+    ...key,
+    endpoint: new URL(url).host,
+    protocol: "http",
+    regionId: region,
+    ...(options.signatureAlgorithm ? { signatureAlgorithm: options.signatureAlgorithm } : {}),
+  });
+}
+
+/** The error an Alibaba SDK call rejects with: code, HTTP status, message and the body's fields. */
+export async function aliError(promise: Promise<unknown>): Promise<{
+  code: string;
+  status: number;
+  message: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the error body field by field.
+  data: any;
+}> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as { code: string; statusCode: number; message: string; data?: unknown };
+    return { code: e.code, status: e.statusCode, message: e.message, data: e.data };
+  }
+  throw new Error("expected the call to fail, but it succeeded");
 }
