@@ -317,3 +317,21 @@ export async function aliError(promise: Promise<unknown>): Promise<{
   }
   throw new Error("expected the call to fail, but it succeeded");
 }
+
+/** The two signatures the Alibaba SDKs make, for suites that run once per signature. */
+export const ALIBABA_SIGNATURES: { name: string; options: AliyunClientOptions }[] = [
+  { name: "ACS3-HMAC-SHA256", options: {} },
+  { name: "v1 HMAC-SHA1", options: { signatureAlgorithm: "v2" } },
+];
+
+/** An ECS resource's tags as tagd's store holds them, as an object; undefined when never tagged. */
+export async function ecsTagsOf(
+  server: TestServer,
+  id: string,
+  options: { type?: string; region?: string; account?: string } = {},
+): Promise<Record<string, string> | undefined> {
+  const { type = "instance", region = "cn-hangzhou", account = ALIBABA_ACCOUNT } = options;
+  const name = `acs:ecs:${region}:${account}:${type}/${id}`;
+  const [hit] = await server.tagd.store.getTagged(account, region, [name]);
+  return hit ? Object.fromEntries(hit.tags.map((t) => [t.key, t.value])) : undefined;
+}
