@@ -335,3 +335,38 @@ export async function ecsTagsOf(
   const [hit] = await server.tagd.store.getTagged(account, region, [name]);
   return hit ? Object.fromEntries(hit.tags.map((t) => [t.key, t.value])) : undefined;
 }
+
+/**
+ * Calls any RPC action through the generic client (`callApi`, as the current KMS SDK does): the
+ * parameters go out as given — also malformed ones a typed client cannot produce — and are signed
+ * by the SDK. `body` parameters travel as a form body.
+ */
+export async function callRpc(
+  server: TestServer,
+  action: string,
+  query: Record<string, string>,
+  options: AliyunClientOptions & {
+    key?: typeof ALIBABA_KEY;
+    version?: string;
+    method?: "POST" | "GET";
+    body?: Record<string, string>;
+  } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field.
+): Promise<any> {
+  const client = server.aliyun(options.key, options);
+  return client.callApi(
+    new OpenApi.Params({
+      action,
+      version: options.version ?? "2014-05-26",
+      protocol: "HTTP",
+      pathname: "/",
+      method: options.method ?? "POST",
+      authType: "AK",
+      style: "RPC",
+      reqBodyType: "formData",
+      bodyType: "json",
+    }),
+    new OpenApi.OpenApiRequest({ query, ...(options.body ? { body: options.body } : {}) }),
+    {} as never,
+  );
+}

@@ -89,3 +89,9 @@ export function withHeader(req: Captured, name: string, value: string): Captured
   headers.push([name, value]);
   return { ...req, headers };
 }
+
+/** A fetch answer's JSON body. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the answer field by field.
+export async function json(res: Response): Promise<any> {
+  return res.json();
+}

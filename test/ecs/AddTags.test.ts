@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AddTagsRequest, AddTagsRequestTag } from "@alicloud/ecs20140526";
-import * as OpenApi from "@alicloud/openapi-client";
 import {
   ALIBABA_SIGNATURES,
   aliError,
+  callRpc,
   ecsTagsOf,
   startServer,
   type TestServer,
@@ -248,30 +248,12 @@ for (const { name, options } of ALIBABA_SIGNATURES) {
     }
 
     test("takes the older spelling Tag.N.key / Tag.N.value", async () => {
-      const api = server.aliyun(undefined, options);
       const id = `i-${sig}lower`;
-      await api.callApi(
-        new OpenApi.Params({
-          action: "AddTags",
-          version: "2014-05-26",
-          protocol: "HTTP",
-          pathname: "/",
-          method: "POST",
-          authType: "AK",
-          style: "RPC",
-          reqBodyType: "formData",
-          bodyType: "json",
-        }),
-        new OpenApi.OpenApiRequest({
-          query: {
-            RegionId: REGION,
-            ResourceType: "instance",
-            ResourceId: id,
-            "Tag.1.key": "a",
-            "Tag.1.value": "b",
-          },
-        }),
-        {} as never,
+      await callRpc(
+        server,
+        "AddTags",
+        { RegionId: REGION, ResourceType: "instance", ResourceId: id, "Tag.1.key": "a", "Tag.1.value": "b" },
+        options,
       );
       assert.deepEqual(await ecsTagsOf(server, id), { a: "b" });
     });
