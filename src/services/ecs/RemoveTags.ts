@@ -1,4 +1,5 @@
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import { protocolError } from "../../protocols/aliyun-rpc.ts";
 import {
   currentTags,
   type EcsContext,
@@ -39,15 +40,23 @@ export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
     [req.ResourceId as string],
     true,
   );
-  const current = new Map(
-    ((await currentTags(ctx, region, records)).get(records[0]?.name ?? "") ?? []).map((t) => [
-      t.key,
-      t.value,
-    ]),
-  );
-  const keys = entries
-    .filter((e) => e.Value === undefined || current.get(e.Key as string) === e.Value)
-    .map((e) => e.Key as string);
-  await removeTags(ctx, records, { keys: [...new Set(keys)], all: false });
-  return {};
+  // A key goes only while it has the value the caller named; re-read if a concurrent write changed it.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = new Map(
+      ((await currentTags(ctx, region, records)).get(records[0]?.name ?? "") ?? []).map((t) => [
+        t.key,
+        t.value,
+      ]),
+    );
+    const keys = entries
+      .filter((e) => e.Value === undefined || current.get(e.Key as string) === e.Value)
+      .map((e) => e.Key as string);
+    const expect = new Map(
+      entries
+        .filter((e) => e.Value !== undefined && keys.includes(e.Key as string))
+        .map((e) => [e.Key as string, e.Value as string]),
+    );
+    if (await removeTags(ctx, records, { keys: [...new Set(keys)], all: false, expect })) return {};
+  }
+  throw protocolError("ServiceUnavailable", "The tags of the resource kept changing; retry the request.");
 }

@@ -224,13 +224,22 @@ export function requireRemovableKey(key: string, param: string): void {
 /**
  * Removes tags from every record: the given keys, or with `all` every tag. A resource tagd has never
  * seen carries no tags, so there is nothing to remove from it (open mode registers nothing here).
+ * With `expect`, a key goes only while it still has the expected value: checked inside the write
+ * transaction, and false is returned when a concurrent write changed it (nothing was written).
  */
 export async function removeTags(
   ctx: EcsContext,
   records: ResourceRecord[],
-  removal: { keys: string[]; all: boolean },
-): Promise<void> {
-  if (removal.keys.length === 0 && !removal.all) return;
+  removal: { keys: string[]; all: boolean; expect?: ReadonlyMap<string, string> },
+): Promise<boolean> {
+  if (removal.keys.length === 0 && !removal.all) return true;
+  const expect = removal.expect;
+  const check = expect
+    ? (current: Tag[]) =>
+        current.some((t) => expect.has(t.key) && expect.get(t.key) !== t.value)
+          ? "changed concurrently"
+          : null
+    : undefined;
   const results = await ctx.deps.store.applyTagChanges(
     ctx.accountId,
     records.map((resource) => ({
@@ -239,10 +248,10 @@ export async function removeTags(
       set: [],
       remove: removal.keys,
       removeAll: removal.keys.length === 0 && removal.all,
+      ...(check ? { check } : {}),
     })),
   );
-  for (const result of results) {
-    // Removing never adds a tag, so the only refusal is a resource the inventory does not hold.
-    if (!result.ok && result.kind !== "ResourceNotFound") throw ecsError("InvalidResourceId.NotFound");
-  }
+  // Removing never adds a tag: the only refusals are a resource the inventory does not hold (nothing
+  // to remove) and, with `expect`, a value that changed meanwhile.
+  return results.every((r) => r.ok || r.kind === "ResourceNotFound");
 }
