@@ -41,9 +41,11 @@ export function aliyunRequestId(request: FastifyRequest): string {
 
 /**
  * Whether a request is one of Alibaba's RPC dialect: an `x-acs-action` header (ACS3), or an
- * `Action` parameter in the query string or a form body (v1).
+ * `Action` parameter in the query string or a form body (v1). An `X-Amz-Target` header makes it an
+ * AWS request whatever else it carries: AWS detection comes first, on every route.
  */
 export function isAliyunRequest(request: FastifyRequest): boolean {
+  if (request.headers["x-amz-target"] !== undefined) return false;
   if (request.headers["x-acs-action"] !== undefined) return true;
   const { rawQuery } = splitUrl(request);
   if (/(^|&)Action=/.test(rawQuery)) return true;
