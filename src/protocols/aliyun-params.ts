@@ -30,7 +30,8 @@ export interface ScalarSpec {
 
 export interface StructSpec {
   type: "struct";
-  members: Readonly<Record<string, ScalarSpec>>;
+  /** Scalars, or lists of scalars (`TagFilter.N.TagValues.N`). */
+  members: Readonly<Record<string, ScalarSpec | ListSpec>>;
   /** Other spellings of a member the product accepts (`Tag.N.key` for `Tag.N.Key`). */
   aliases?: Readonly<Record<string, string>>;
 }
@@ -50,10 +51,9 @@ export type ParamSpec = ScalarSpec | ListSpec;
 export type ParamTable = Readonly<Record<string, ParamSpec>>;
 
 type ScalarOf<S> = S extends { type: "boolean" } ? boolean : S extends { type: "integer" } ? number : string;
-type StructOf<M> = { [K in keyof M]?: ScalarOf<M[K]> };
 type SpecOf<S> = S extends { type: "list"; member: infer M }
   ? M extends { type: "struct"; members: infer Ms }
-    ? StructOf<Ms>[]
+    ? { [K in keyof Ms]?: SpecOf<Ms[K]> }[]
     : ScalarOf<M>[]
   : ScalarOf<S>;
 /** The typed input a table decodes to; lists are absent when no entry was given. */
@@ -110,105 +110,128 @@ function above(n: string, max: number): boolean {
   return n.length > m.length || (n.length === m.length && n > m);
 }
 
+/** One parameter on its way down: what is left of its name below the current level. */
+interface Entry {
+  rest: string;
+  raw: string;
+  /** The whole name, for messages. */
+  name: string;
+}
+
 /**
  * Decodes `params` (names already percent-decoded) by `table`. Names the table does not know are
  * ignored, as Alibaba's gateway ignores parameters an API does not declare; a known name spelled
  * wrongly below its top level (`Tag.0.Key`, `Tag.x.Key`, `Tag.1.Colour`, `RegionId.1`) is refused.
  */
 export function decodeParams<T extends ParamTable>(table: T, params: Map<string, string>): ParamsOf<T> {
-  const out: Record<string, unknown> = {};
-  const lists = new Map<string, Map<number, Map<string, string> | string>>();
+  const entries: Entry[] = [];
   for (const [name, raw] of params) {
     if (COMMON_PARAMS.has(name)) continue;
     if ([...raw].length > MAX_PARAM_CHARS)
       throw invalidParameter(name, `it is longer than ${MAX_PARAM_CHARS} characters`);
-    const dot = name.indexOf(".");
-    const head = dot < 0 ? name : name.slice(0, dot);
-    const spec = Object.hasOwn(table, head) ? table[head] : undefined;
-    if (!spec) continue;
+    entries.push({ rest: name, raw, name });
+  }
+  return decodeLevel(table, undefined, entries, "") as ParamsOf<T>;
+}
+
+/**
+ * One level of names: the top level (unknown names ignored) or the members of a list entry
+ * (`prefix` is `Tag.1.`; unknown members refused).
+ */
+function decodeLevel(
+  members: Readonly<Record<string, ParamSpec>>,
+  aliases: Readonly<Record<string, string>> | undefined,
+  entries: Entry[],
+  prefix: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const lists = new Map<string, Map<number, Entry[]>>();
+  for (const e of entries) {
+    const dot = e.rest.indexOf(".");
+    const written = dot < 0 ? e.rest : e.rest.slice(0, dot);
+    const head = Object.hasOwn(members, written)
+      ? written
+      : aliases && Object.hasOwn(aliases, written)
+        ? (aliases[written] as string)
+        : undefined;
+    const spec = head === undefined ? undefined : members[head];
+    if (head === undefined || !spec) {
+      if (prefix === "") continue;
+      throw invalidParameter(
+        e.name,
+        `the entries of ${prefix.slice(0, -1)} have the members ${Object.keys(members).join(", ")}`,
+      );
+    }
     if (spec.type !== "list") {
-      if (dot >= 0) throw invalidParameter(name, `${head} is not a list`);
-      out[head] = scalar(name, raw, spec);
+      if (dot >= 0) throw invalidParameter(e.name, `${prefix}${head} is not a list`);
+      // `Tag.1.Key` and its alias `Tag.1.key` together would be one member given twice.
+      if (Object.hasOwn(out, head))
+        throw invalidParameter(e.name, `${prefix}${head} is given more than once`);
+      out[head] = scalar(e.name, e.raw, spec);
       continue;
     }
-    const rest = dot < 0 ? "" : name.slice(dot + 1);
+    const rest = dot < 0 ? "" : e.rest.slice(dot + 1);
     const dot2 = rest.indexOf(".");
     const index = dot2 < 0 ? rest : rest.slice(0, dot2);
+    const listName = `${prefix}${head}`;
     if (!INDEX_RE.test(index)) {
       throw invalidParameter(
-        name,
-        `${head} is a list: name its entries ${head}.1 to ${head}.${spec.max}${spec.member.type === "struct" ? ".<member>" : ""}`,
+        e.name,
+        `${listName} is a list: name its entries ${listName}.1 to ${listName}.${spec.max}${spec.member.type === "struct" ? ".<member>" : ""}`,
       );
     }
     if (above(index, spec.max)) {
       if (spec.tooMany) throw fail(spec.tooMany);
-      throw invalidParameter(name, `${head} takes at most ${spec.max} entries`);
+      throw invalidParameter(e.name, `${listName} takes at most ${spec.max} entries`);
+    }
+    const below = dot2 < 0 ? "" : rest.slice(dot2 + 1);
+    if (spec.member.type === "struct" && below === "")
+      throw invalidParameter(
+        e.name,
+        `the entries of ${listName} have the members ${Object.keys(spec.member.members).join(", ")}`,
+      );
+    if (spec.member.type !== "struct" && below !== "")
+      throw invalidParameter(e.name, `the entries of ${listName} are plain values`);
+    let byIndex = lists.get(head);
+    if (!byIndex) {
+      byIndex = new Map();
+      lists.set(head, byIndex);
     }
     const n = Number(index);
-    let entries = lists.get(head);
-    if (!entries) {
-      entries = new Map();
-      lists.set(head, entries);
-    }
-    const member = spec.member;
-    if (member.type === "struct") {
-      const raw2 = dot2 < 0 ? "" : rest.slice(dot2 + 1);
-      const field = Object.hasOwn(member.members, raw2)
-        ? raw2
-        : member.aliases && Object.hasOwn(member.aliases, raw2)
-          ? member.aliases[raw2]
-          : undefined;
-      if (!field) {
-        throw invalidParameter(
-          name,
-          `the entries of ${head} have the members ${Object.keys(member.members).join(", ")}`,
-        );
-      }
-      let entry = entries.get(n);
-      if (typeof entry !== "object") {
-        entry = new Map();
-        entries.set(n, entry);
-      }
-      // `Tag.1.Key` and its alias `Tag.1.key` together would be one member given twice.
-      if (entry.has(field)) throw invalidParameter(name, `${head}.${n}.${field} is given more than once`);
-      entry.set(field, raw);
-    } else {
-      if (dot2 >= 0) throw invalidParameter(name, `the entries of ${head} are plain values`);
-      entries.set(n, raw);
-    }
+    const list = byIndex.get(n) ?? [];
+    list.push({ ...e, rest: below });
+    byIndex.set(n, list);
   }
 
-  for (const [head, entries] of lists) {
-    const spec = table[head] as ListSpec;
-    const count = entries.size;
+  for (const [head, byIndex] of lists) {
+    const spec = members[head] as ListSpec;
+    const listName = `${prefix}${head}`;
     const decoded: unknown[] = [];
-    for (let i = 1; i <= count; i++) {
-      const entry = entries.get(i);
-      if (entry === undefined) {
-        const given = [...entries.keys()].sort((a, b) => a - b).find((k) => k > i);
+    for (let i = 1; i <= byIndex.size; i++) {
+      const group = byIndex.get(i);
+      if (group === undefined) {
+        const given = [...byIndex.keys()].sort((a, b) => a - b).find((k) => k > i);
         throw invalidParameter(
-          `${head}.${i}`,
-          `${head}.${given} is given but ${head}.${i} is not: number the entries from 1 without gaps`,
+          `${listName}.${i}`,
+          `${listName}.${given} is given but ${listName}.${i} is not: number the entries from 1 without gaps`,
         );
       }
-      if (typeof entry === "string") {
-        decoded.push(scalar(`${head}.${i}`, entry, spec.member as ScalarSpec));
+      const member = spec.member;
+      if (member.type === "struct") {
+        decoded.push(decodeLevel(member.members, member.aliases, group, `${listName}.${i}.`));
       } else {
-        const members = (spec.member as StructSpec).members;
-        const obj: Record<string, unknown> = {};
-        for (const [field, raw] of entry)
-          obj[field] = scalar(`${head}.${i}.${field}`, raw, members[field] as ScalarSpec);
-        decoded.push(obj);
+        const [only] = group as [Entry];
+        decoded.push(scalar(only.name, only.raw, member));
       }
     }
     out[head] = decoded;
   }
 
-  for (const [head, spec] of Object.entries(table)) {
+  for (const [head, spec] of Object.entries(members)) {
     // An empty value is no value: `RegionId=` is as missing as no RegionId at all.
     if (!spec.required || (out[head] !== undefined && out[head] !== "")) continue;
     if (spec.missing) throw fail(spec.missing);
-    throw missingParameter(spec.type === "list" ? `${head}.1` : head);
+    throw missingParameter(`${prefix}${head}${spec.type === "list" ? ".1" : ""}`);
   }
-  return out as ParamsOf<T>;
+  return out;
 }
