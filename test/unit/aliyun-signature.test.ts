@@ -88,10 +88,7 @@ test("v1: the form body is signed along with the query string", () => {
 });
 
 test("percentEncode is RFC 3986: * and ' ( ) ! are escaped, ~ is not, UTF-8 bytes", () => {
-  assert.equal(
-    percentEncode("a b*~'()!+/é"),
-    "a%20b%2A~%27%28%29%21%2B%2Fe%CC%81".replace("e%CC%81", "%C3%A9"),
-  );
+  assert.equal(percentEncode("a b*~'()!+/é"), "a%20b%2A~%27%28%29%21%2B%2F%C3%A9");
 });
 
 const refused: [string, (r: AliyunSignedRequest) => AliyunSignedRequest, string][] = [
