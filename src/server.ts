@@ -7,6 +7,7 @@ import Fastify, {
 } from "fastify";
 import { registerAdmin } from "./admin/index.ts";
 import { adminError, mergeDuplicates } from "./admin/resources.ts";
+import { AliyunRpcPipeline, aliyunRequestId, hostIdOf, isAliyunRequest } from "./aliyun-pipeline.ts";
 import { KeyRing } from "./auth/identity.ts";
 import { SigningKeyCache } from "./auth/sigv4.ts";
 import { DEVELOPMENT_CONFIG, type TagdConfig } from "./config.ts";
@@ -14,8 +15,10 @@ import type { Deps } from "./deps.ts";
 import { resolveImport } from "./domain/inventory.ts";
 import { TokenSigner } from "./domain/pagination.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
+import { ALIYUN_PROTOCOL_ERRORS, sendRpcError } from "./protocols/aliyun-rpc.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
+import { ecsProduct } from "./services/ecs/index.ts";
 import { kmsService } from "./services/kms/index.ts";
 import { taggingService } from "./services/tagging/index.ts";
 import { openStore } from "./store/open.ts";
@@ -101,6 +104,21 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
       status === 500 ? "The request processing failed because of an unknown error." : err.message;
     if (request.url.startsWith("/admin/"))
       return adminError(reply, status, err.code ?? "InternalError", message);
+    if (isAliyunRequest(request)) {
+      const code =
+        err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+          ? "RequestEntityTooLarge"
+          : status === 500
+            ? "InternalError"
+            : "InvalidParameter";
+      return sendRpcError(reply, {
+        status: ALIYUN_PROTOCOL_ERRORS[code]?.status ?? status,
+        code,
+        message,
+        requestId: aliyunRequestId(request),
+        hostId: hostIdOf(request),
+      });
+    }
     const code =
       err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
         ? "RequestEntityTooLargeException"
@@ -135,7 +153,9 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
         ? "admin"
         : typeof request.headers["x-amz-target"] === "string"
           ? "aws-json"
-          : "unknown",
+          : request.headers["x-acs-action"] !== undefined
+            ? "aliyun-rpc"
+            : "unknown",
     };
     reply.header("x-request-id", request.id);
     done();
@@ -158,9 +178,12 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     deps,
   );
 
+  const aliyun = new AliyunRpcPipeline([ecsProduct], new KeyRing(config), deps);
+
   app.post("/", async (request, reply) => {
     const target = request.headers["x-amz-target"];
     if (typeof target === "string") return pipeline.handle(request, reply, target);
+    if (isAliyunRequest(request)) return aliyun.handle(request, reply);
     request.facts.dialect = "unknown";
     return sendJsonError(
       reply,
@@ -169,6 +192,12 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
       "UnknownOperationException",
       "Missing X-Amz-Target header: the operation is unknown",
     );
+  });
+
+  // Alibaba's RPC style also takes GET, every parameter in the query string.
+  app.get("/", async (request, reply) => {
+    if (isAliyunRequest(request)) return aliyun.handle(request, reply);
+    return sendJsonError(reply, request.id, 404, "UnknownOperationException", `No route GET ${request.url}`);
   });
 
   app.get("/health", async (request, reply) => {
@@ -186,6 +215,15 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith("/admin/"))
       return adminError(reply, 404, "NotFound", `No route ${request.method} ${request.url}`);
+    if (isAliyunRequest(request)) {
+      return sendRpcError(reply, {
+        status: 404,
+        code: "InvalidAction.NotFound",
+        message: ALIYUN_PROTOCOL_ERRORS["InvalidAction.NotFound"]?.message ?? "",
+        requestId: aliyunRequestId(request),
+        hostId: hostIdOf(request),
+      });
+    }
     return sendJsonError(
       reply,
       request.id,

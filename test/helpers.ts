@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import EcsModule from "@alicloud/ecs20140526";
+import OpenApiModule, * as OpenApi from "@alicloud/openapi-client";
 import { KMSClient } from "@aws-sdk/client-kms";
 import {
   GetResourcesCommand,
@@ -22,6 +24,23 @@ export const ACCOUNT_B = "222222222222";
 export const KEY_A = { accessKeyId: "AKIDACCOUNTA", secretAccessKey: "secret-of-account-a" };
 export const KEY_B = { accessKeyId: "AKIDACCOUNTB", secretAccessKey: "secret-of-account-b" };
 export const ADMIN_TOKEN = "admin-token-for-tests";
+/** Alibaba Cloud accounts every test server knows, and their keys. */
+export const ALIBABA_ACCOUNT = "1000000000000001";
+export const ALIBABA_ACCOUNT_2 = "1000000000000002";
+export const ALIBABA_KEY = { accessKeyId: "LTAItest", accessKeySecret: "alibaba-secret" };
+export const ALIBABA_KEY_2 = { accessKeyId: "LTAIother", accessKeySecret: "other-alibaba-secret" };
+
+/** The ECS client class of `@alicloud/ecs20140526` (a CommonJS module: the class is its default). */
+export const EcsClient = EcsModule.default;
+export type EcsClient = InstanceType<typeof EcsClient>;
+/** The generic Alibaba client (`callApi`), for requests the typed clients cannot make. */
+export const AliyunApiClient = OpenApiModule.default;
+export type AliyunApiClient = InstanceType<typeof AliyunApiClient>;
+
+export interface AliyunClientOptions {
+  /** `'v2'`: the legacy v1 HMAC-SHA1 signature; absent: ACS3-HMAC-SHA256, the SDKs' default. */
+  signatureAlgorithm?: "v2";
+}
 
 export function testConfig(overrides: Record<string, unknown> = {}): TagdConfig {
   return parseConfig({
@@ -40,9 +59,14 @@ export function testConfig(overrides: Record<string, unknown> = {}): TagdConfig 
         accessKeys: [{ accessKeyId: KEY_B.accessKeyId, secret: KEY_B.secretAccessKey }],
       },
       {
-        id: "1000000000000001",
+        id: ALIBABA_ACCOUNT,
         cloud: "alibaba",
-        accessKeys: [{ accessKeyId: "LTAItest", secret: "alibaba-secret" }],
+        accessKeys: [{ accessKeyId: ALIBABA_KEY.accessKeyId, secret: ALIBABA_KEY.accessKeySecret }],
+      },
+      {
+        id: ALIBABA_ACCOUNT_2,
+        cloud: "alibaba",
+        accessKeys: [{ accessKeyId: ALIBABA_KEY_2.accessKeyId, secret: ALIBABA_KEY_2.accessKeySecret }],
       },
     ],
     ...overrides,
@@ -57,6 +81,10 @@ export interface TestServer {
   tagging(region?: string, key?: typeof KEY_A): ResourceGroupsTaggingAPIClient;
   /** A KMS client for account A (or the given key) in a region (us-east-1 by default). */
   kms(region?: string, key?: typeof KEY_A): KMSClient;
+  /** The official ECS client for an Alibaba key (ALIBABA_KEY by default); region cn-hangzhou. */
+  ecs(region?: string, key?: typeof ALIBABA_KEY, options?: AliyunClientOptions): EcsClient;
+  /** The generic Alibaba client (`callApi`) against this server. */
+  aliyun(key?: typeof ALIBABA_KEY, options?: AliyunClientOptions): AliyunApiClient;
   /** Calls the admin API; the body is whatever JSON it answered. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read admin answers field by field.
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -131,6 +159,12 @@ export function clientsFor(url: string, dataDir: string, tagd?: Tagd): TestServe
       const client = new KMSClient({ endpoint: url, region, credentials: key, maxAttempts: 1 });
       clients.push(client);
       return client;
+    },
+    ecs(region = "cn-hangzhou", key = ALIBABA_KEY, options = {}) {
+      return new EcsClient(aliyunConfig(url, region, key, options));
+    },
+    aliyun(key = ALIBABA_KEY, options = {}) {
+      return new AliyunApiClient(aliyunConfig(url, "cn-hangzhou", key, options));
     },
     async admin(method, path, body) {
       const res = await fetch(`${url}${path}`, {
@@ -263,4 +297,84 @@ export async function tagsOf(c: ResourceGroupsTaggingAPIClient, arn: string) {
   const out = await c.send(new GetResourcesCommand({ ResourceARNList: [arn] }));
   const hit = out.ResourceTagMappingList?.find((m) => m.ResourceARN === arn);
   return hit ? Object.fromEntries((hit.Tags ?? []).map((t) => [t.Key, t.Value])) : undefined;
+}
+
+function aliyunConfig(url: string, region: string, key: typeof ALIBABA_KEY, options: AliyunClientOptions) {
+  return new OpenApi.Config({
+    ...key,
+    endpoint: new URL(url).host,
+    protocol: "http",
+    regionId: region,
+    ...(options.signatureAlgorithm ? { signatureAlgorithm: options.signatureAlgorithm } : {}),
+  });
+}
+
+/** The error an Alibaba SDK call rejects with: code, HTTP status, message and the body's fields. */
+export async function aliError(promise: Promise<unknown>): Promise<{
+  code: string;
+  status: number;
+  message: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the error body field by field.
+  data: any;
+}> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as { code: string; statusCode: number; message: string; data?: unknown };
+    return { code: e.code, status: e.statusCode, message: e.message, data: e.data };
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** The two signatures the Alibaba SDKs make, for suites that run once per signature. */
+export const ALIBABA_SIGNATURES: { name: string; options: AliyunClientOptions }[] = [
+  { name: "ACS3-HMAC-SHA256", options: {} },
+  { name: "v1 HMAC-SHA1", options: { signatureAlgorithm: "v2" } },
+];
+
+/** An ECS resource's tags as tagd's store holds them, as an object; undefined when never tagged. */
+export async function ecsTagsOf(
+  server: TestServer,
+  id: string,
+  options: { type?: string; region?: string; account?: string } = {},
+): Promise<Record<string, string> | undefined> {
+  const { type = "instance", region = "cn-hangzhou", account = ALIBABA_ACCOUNT } = options;
+  const name = `acs:ecs:${region}:${account}:${type}/${id}`;
+  const [hit] = await server.tagd.store.getTagged(account, region, [name]);
+  return hit ? Object.fromEntries(hit.tags.map((t) => [t.key, t.value])) : undefined;
+}
+
+/**
+ * Calls any RPC action through the generic client (`callApi`, as the current KMS SDK does): the
+ * parameters go out as given — also malformed ones a typed client cannot produce — and are signed
+ * by the SDK. `body` parameters travel as a form body.
+ */
+export async function callRpc(
+  server: TestServer,
+  action: string,
+  query: Record<string, string>,
+  options: AliyunClientOptions & {
+    key?: typeof ALIBABA_KEY;
+    version?: string;
+    method?: "POST" | "GET";
+    body?: Record<string, string>;
+  } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field.
+): Promise<any> {
+  const client = server.aliyun(options.key, options);
+  return client.callApi(
+    new OpenApi.Params({
+      action,
+      version: options.version ?? "2014-05-26",
+      protocol: "HTTP",
+      pathname: "/",
+      method: options.method ?? "POST",
+      authType: "AK",
+      style: "RPC",
+      reqBodyType: "formData",
+      bodyType: "json",
+    }),
+    new OpenApi.OpenApiRequest({ query, ...(options.body ? { body: options.body } : {}) }),
+    {} as never,
+  );
 }

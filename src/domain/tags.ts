@@ -8,6 +8,10 @@ export interface TagRules {
   valueLength: { min: number; max: number };
   /** Key prefixes callers may not set or remove, compared without regard to case. */
   reservedKeyPrefixes: readonly string[];
+  /** Value prefixes callers may not set, compared without regard to case. */
+  reservedValuePrefixes?: readonly string[];
+  /** Text neither a key nor a value may contain, compared without regard to case. */
+  forbiddenSubstrings?: readonly string[];
 }
 
 /** From the seed: 50 tags per resource, key 1–128, value 0–256, `aws:` reserved for AWS use. */
@@ -18,12 +22,17 @@ export const AWS_TAG_RULES: TagRules = {
   reservedKeyPrefixes: ["aws:"],
 };
 
-/** Alibaba Cloud (ECS AddTags): 20 tags per resource, key 1–128, value 0–128, `aliyun` / `acs:` reserved. */
+/**
+ * Alibaba Cloud (ECS AddTags): 20 tags per resource, key 1–128, value 0–128; neither "can start with
+ * aliyun or acs:" nor "contain http:// or https://".
+ */
 export const ALIBABA_TAG_RULES: TagRules = {
   maxTagsPerResource: 20,
   keyLength: { min: 1, max: 128 },
   valueLength: { min: 0, max: 128 },
   reservedKeyPrefixes: ["aliyun", "acs:"],
+  reservedValuePrefixes: ["aliyun", "acs:"],
+  forbiddenSubstrings: ["http://", "https://"],
 };
 
 export const TAG_RULES_BY_CLOUD = { aws: AWS_TAG_RULES, alibaba: ALIBABA_TAG_RULES } as const;
@@ -56,4 +65,14 @@ export function perResourceLimit(rules: TagRules): (current: Tag[], next: Tag[])
     next.length > rules.maxTagsPerResource
       ? `The resource would have ${next.length} tags; a resource can have at most ${rules.maxTagsPerResource} tags`
       : null;
+}
+
+/** Why a key (or value) breaks the rules beyond its length, or undefined when it does not. */
+export function textProblem(text: string, prefixes: readonly string[], rules: TagRules): string | undefined {
+  const lower = text.toLowerCase();
+  const prefix = prefixes.find((p) => lower.startsWith(p));
+  if (prefix) return `it starts with '${prefix}'`;
+  const bad = rules.forbiddenSubstrings?.find((s) => lower.includes(s));
+  if (bad) return `it contains '${bad}'`;
+  return undefined;
 }

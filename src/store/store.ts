@@ -42,6 +42,12 @@ export interface TagStore {
    */
   describeTagPairs(query: TagPairQuery): Promise<{ total: number; items: TagPairCount[] }>;
 
+  /**
+   * Records a signature nonce of an access key until `expiresAt` (ms). False when the nonce is
+   * already recorded and not yet expired: the request is a replay. Expired nonces are purged.
+   */
+  rememberNonce(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
+
   /** Background jobs (compliance reports): state in the store, each claimed by one instance. */
   readonly jobs: JobQueue;
 }

@@ -45,6 +45,21 @@ for (const engine of ENGINES) {
       assert.equal(await store.getOrSetMeta("k", "second"), "first");
     });
 
+    test("rememberNonce refuses a live nonce of the same key, not another key's, nor an expired one", async () => {
+      const t = 1_800_000_000_000;
+      assert.equal(await store.rememberNonce("LTAIone", "n-1", t + 900_000, t), true);
+      assert.equal(await store.rememberNonce("LTAIone", "n-1", t + 900_000, t + 1_000), false);
+      assert.equal(await store.rememberNonce("LTAItwo", "n-1", t + 900_000, t + 1_000), true);
+      // Once expired, the same nonce passes again (its request could no longer pass the clock check).
+      assert.equal(await store.rememberNonce("LTAIone", "n-1", t + 2_000_000, t + 900_000), true);
+      assert.equal(await store.rememberNonce("LTAIone", "n-1", t + 2_000_000, t + 900_001), false);
+      // Concurrent uses of one nonce: exactly one wins.
+      const raced = await Promise.all(
+        Array.from({ length: 8 }, () => store.rememberNonce("LTAIone", "n-race", t + 900_000, t)),
+      );
+      assert.equal(raced.filter(Boolean).length, 1);
+    });
+
     test("upsertResources counts created and updated, and keeps fields not given", async () => {
       const r = { ...ec2("i-up"), resourceGroupId: "rg-1", state: "Enabled" };
       assert.deepEqual(await store.upsertResources([{ resource: r }, { resource: ec2("i-up2") }]), {

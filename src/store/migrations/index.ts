@@ -144,5 +144,19 @@ export function migrations(engine: EngineName): Record<string, Migration> {
         );
       },
     },
+    "0005_nonces": {
+      async up(db: Kysely<unknown>) {
+        // Signature nonces seen per access key, kept until the request's timestamp could no longer
+        // pass the clock check: every instance on the database refuses a replay (Alibaba's
+        // SignatureNonceUsed).
+        await sql`CREATE TABLE nonces (
+          access_key_id ${text} NOT NULL,
+          nonce ${text} NOT NULL,
+          expires_at BIGINT NOT NULL,
+          PRIMARY KEY (access_key_id, nonce)
+        )`.execute(db);
+        await sql`CREATE INDEX nonces_expiry ON nonces (expires_at)`.execute(db);
+      },
+    },
   };
 }

@@ -45,6 +45,7 @@ export class SqlTagStore implements TagStore {
   private readonly writer: TagWriter;
   private readonly pending: PendingWrite[] = [];
   private flushing = false;
+  private lastNoncePurge = Number.NEGATIVE_INFINITY;
   private readonly listings: Listings;
 
   constructor(
@@ -118,6 +119,21 @@ export class SqlTagStore implements TagStore {
       .where("key", "=", key)
       .executeTakeFirstOrThrow();
     return row.value;
+  }
+
+  async rememberNonce(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+    // Expired rows are purged at most once a minute per instance; until then a stale row of the same
+    // nonce is taken over by the upsert's WHERE instead of refusing the request.
+    if (now - this.lastNoncePurge >= 60_000) {
+      this.lastNoncePurge = now;
+      await sql`DELETE FROM nonces WHERE expires_at <= ${now}`.execute(this.db);
+    }
+    const { rows } = await sql<{ nonce: string }>`INSERT INTO nonces (access_key_id, nonce, expires_at)
+      VALUES (${accessKeyId}, ${nonce}, ${expiresAt})
+      ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+      WHERE nonces.expires_at <= ${now}
+      RETURNING nonce`.execute(this.db);
+    return rows.length === 1;
   }
 
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {

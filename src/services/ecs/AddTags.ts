@@ -1,0 +1,37 @@
+import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import {
+  addTags,
+  type EcsContext,
+  LEGACY_TAGS,
+  REGION_ID,
+  RESOURCE_ID,
+  RESOURCE_TYPE,
+  requireRegion,
+  resolveTargets,
+  validateTags,
+} from "./common.ts";
+
+/**
+ * AddTags (seed 000, deprecated in favour of TagResources but still called): one resource, up to 20
+ * `Tag.N.Key` / `Tag.N.Value` pairs; a key already on the resource gets the new value.
+ */
+export const params = {
+  RegionId: REGION_ID,
+  ResourceType: RESOURCE_TYPE,
+  ResourceId: RESOURCE_ID,
+  Tag: LEGACY_TAGS,
+} as const satisfies ParamTable;
+
+export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
+  const region = requireRegion(req.RegionId as string);
+  const tags = validateTags(req.Tag ?? [], true);
+  const records = await resolveTargets(
+    ctx,
+    region,
+    req.ResourceType as string,
+    [req.ResourceId as string],
+    true,
+  );
+  await addTags(ctx, region, records, tags, "OperationDenied.QuotaExceed");
+  return {};
+}
