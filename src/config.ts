@@ -16,6 +16,11 @@ const account = z
     name: z.string().optional(),
     management: z.boolean().optional(),
     accessKeys: z.array(accessKey).default([]),
+    /** Alibaba: the id of the account's default resource group, which ListTagResources cannot query. */
+    defaultResourceGroupId: z
+      .string()
+      .regex(/^rg-[0-9a-z]{1,64}$/, "a resource group id looks like rg-acfmxazb4ph6aiy")
+      .optional(),
   })
   .superRefine((a, ctx) => {
     if (cloudOfAccount(a.id) !== a.cloud) {

@@ -27,6 +27,8 @@ export const ADMIN_TOKEN = "admin-token-for-tests";
 /** Alibaba Cloud accounts every test server knows, and their keys. */
 export const ALIBABA_ACCOUNT = "1000000000000001";
 export const ALIBABA_ACCOUNT_2 = "1000000000000002";
+/** The default resource group of ALIBABA_ACCOUNT in the test configuration. */
+export const ALIBABA_DEFAULT_GROUP = "rg-acfmdefault0001";
 export const ALIBABA_KEY = { accessKeyId: "LTAItest", accessKeySecret: "alibaba-secret" };
 export const ALIBABA_KEY_2 = { accessKeyId: "LTAIother", accessKeySecret: "other-alibaba-secret" };
 
@@ -62,6 +64,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): TagdConfig 
         id: ALIBABA_ACCOUNT,
         cloud: "alibaba",
         accessKeys: [{ accessKeyId: ALIBABA_KEY.accessKeyId, secret: ALIBABA_KEY.accessKeySecret }],
+        defaultResourceGroupId: ALIBABA_DEFAULT_GROUP,
       },
       {
         id: ALIBABA_ACCOUNT_2,

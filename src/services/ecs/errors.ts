@@ -54,6 +54,33 @@ export const ECS_ERRORS = {
   },
   "MissingParameter.Tags": { status: 404, message: "The parameter - Tags should not be null." },
   "MissingParameter.RegionId": { status: 404, message: "The parameter - RegionId should not be null." },
+  // ListTagResources (seed 001).
+  "InvalidDefaultResourceGroup.NotSupported": {
+    status: 400,
+    message: "The specified parameter Tag is not support for default resource group.",
+  },
+  "InvalidTag.NotSupported": {
+    status: 400,
+    message: "You can only specify Tag for either resource tag or resource group.",
+  },
+  "InvalidTags.MalFormed": {
+    status: 400,
+    message: "The tags must be empty, when the tagFilters is not empty.",
+  },
+  "InvalidParameter.TagValue": {
+    status: 400,
+    message: "The specified Tag.n.Value needs its Tag.n.Key: a tag value cannot be searched for alone.",
+  },
+  "BothEmpty.TagsAndResources": {
+    status: 403,
+    message: "The specified Tags and ResourcesIds are not allow to both empty.",
+  },
+  "NumberExceed.TagValues": {
+    status: 403,
+    message: "The number of the specified TagValues is beyond permitted range, the max is 5.",
+  },
+  "InvalidTagFilter.Malformed": { status: 403, message: "The specified TagFilter is not valid." },
+  "Invalid.NextToken": { status: 403, message: "The specified NextToken is not valid." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type EcsErrorCode = keyof typeof ECS_ERRORS;
@@ -80,6 +107,9 @@ export function ecsDomainError(err: DomainError): ServiceError {
       return ecsError("InvalidResourceId.NotFound");
     case "TagLimitExceeded":
       return ecsError("QuotaExceed.Tags", { detail: err.message });
+    case "PaginationTokenInvalid":
+    case "PaginationTokenExpired":
+      return ecsError("Invalid.NextToken");
     case "StoreUnavailable":
       return protocolError("ServiceUnavailable");
     default:

@@ -1,4 +1,5 @@
 import type { TaggedResource } from "../../domain/resource.ts";
+import { patternFilterMatches, tagFilterMatches } from "../../domain/tag-match.ts";
 import type {
   KeyQuery,
   Page,
@@ -29,37 +30,18 @@ interface Filter {
   matches(tags: Map<string, string>): boolean;
 }
 
-function textMatches(m: TextMatch, s: string): boolean {
-  return m.kind === "exact" ? s === m.text : m.kind === "prefix" ? s.startsWith(m.text) : s.includes(m.text);
-}
-
 function exactFilter(f: TagFilterSpec): Filter {
-  const values = new Set(f.values);
   return {
     key: { kind: "exact", text: f.key },
     values: f.values.map((text) => ({ kind: "exact", text })),
-    matches(tags) {
-      const value = tags.get(f.key);
-      return value !== undefined && (values.size === 0 || values.has(value));
-    },
+    matches: (tags) => tagFilterMatches(f, tags),
   };
 }
 
 function patternFilter(f: PatternFilter): Filter {
-  const valueOk = (v: string) => f.values.length === 0 || f.values.some((m) => textMatches(m, v));
-  return {
-    key: f.key,
-    values: f.values,
-    matches(tags) {
-      if (f.key.kind === "exact") {
-        const value = tags.get(f.key.text);
-        return value !== undefined && valueOk(value);
-      }
-      for (const [key, value] of tags) if (textMatches(f.key, key) && valueOk(value)) return true;
-      return false;
-    },
-  };
+  return { key: f.key, values: f.values, matches: (tags) => patternFilterMatches(f, tags) };
 }
+
 /** Candidates verified per round, at most; the first round asks for one page's worth. */
 const MAX_BATCH = 2000;
 

@@ -1,0 +1,250 @@
+import { resolveResourceInput } from "../../domain/inventory.ts";
+import type { Tag } from "../../domain/resource.ts";
+import { parsePattern, patternFilterMatches, tagFilterMatches } from "../../domain/tag-match.ts";
+import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import type { PatternFilter, TagFilterSpec, TextMatch } from "../../store/store.ts";
+import { codePoints } from "../../validation.ts";
+import {
+  type EcsContext,
+  requireDistinctKeys,
+  requireRegion,
+  TAG_SERVICE_REGION_ID,
+  TAG_SERVICE_RESOURCE_TYPE,
+} from "./common.ts";
+import { ecsError, ecsSpec } from "./errors.ts";
+import { ecsResourceType } from "./resource-types.ts";
+
+/** Tag-resource rows per page (at most; a resource's rows are never split across pages). */
+export const PAGE_ROWS = 50;
+/** The tag key that asks for a resource group instead of a tag. */
+export const RESOURCE_GROUP_KEY = "acs:rm:rgId";
+/** Alibaba tokens carry no expiry of their own; tagd's outlive any sensible paging session. */
+const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+export const params = {
+  RegionId: TAG_SERVICE_REGION_ID,
+  ResourceType: TAG_SERVICE_RESOURCE_TYPE,
+  ResourceId: {
+    type: "list",
+    member: { type: "string", maxLength: 128 },
+    max: 50,
+    tooMany: ecsSpec("NumberExceed.ResourceIds"),
+  },
+  Tag: {
+    type: "list",
+    member: { type: "struct", members: { Key: { type: "string" }, Value: { type: "string" } } },
+    max: 20,
+    tooMany: ecsSpec("NumberExceed.Tags"),
+  },
+  TagFilter: {
+    type: "list",
+    member: {
+      type: "struct",
+      members: {
+        TagKey: { type: "string" },
+        TagValues: {
+          type: "list",
+          member: { type: "string" },
+          max: 5,
+          tooMany: ecsSpec("NumberExceed.TagValues"),
+        },
+      },
+    },
+    max: 5,
+    tooMany: ecsSpec("InvalidTagFilter.Malformed"),
+  },
+  NextToken: { type: "string", maxLength: 2048 },
+} as const satisfies ParamTable;
+
+type Request = ParamsOf<typeof params>;
+
+interface Row {
+  ResourceId: string;
+  ResourceType: string;
+  TagKey: string;
+  TagValue: string;
+}
+
+/**
+ * ListTagResources (seed 001): the tags of `ResourceId.N`, or of the resources that carry every
+ * `Tag.N` (a key alone: any value), or that pass every `TagFilter.N` pattern (AND across filters, OR
+ * across one filter's values), or of a resource group (`Tag.1.Key=acs:rm:rgId`). One row per
+ * (resource, tag), resources in registration order, tags by key. Alibaba runs the patterns as a
+ * preview with a lag and a 5,000-resource cap; here they are immediate, uncapped, and driven by the
+ * key and value indexes.
+ */
+export async function handler(ctx: EcsContext, req: Request) {
+  const region = requireRegion(req.RegionId as string);
+  const resourceType = req.ResourceType as string;
+  if (!ecsResourceType(resourceType, false)) throw ecsError("InvalidResourceType.NotFound");
+  const ids = [...new Set(req.ResourceId ?? [])];
+  const tags = req.Tag ?? [];
+  const filters = req.TagFilter ?? [];
+  if (tags.length > 0 && filters.length > 0) throw ecsError("InvalidTags.MalFormed");
+  if (ids.length === 0 && tags.length === 0 && filters.length === 0)
+    throw ecsError("BothEmpty.TagsAndResources");
+
+  const { exact, group } = tagQuery(ctx, tags);
+  const patterns = filters.map((f, i) => patternOf(f, i + 1));
+  const query = JSON.stringify({ resourceType, ids, exact, group, patterns });
+  const binding = { accountId: ctx.accountId, region, query };
+  const cursor =
+    req.NextToken === undefined || req.NextToken === ""
+      ? undefined
+      : ctx.deps.tokens.open(req.NextToken, binding, TOKEN_TTL_MS);
+
+  const page =
+    ids.length > 0
+      ? await byIds(ctx, region, resourceType, ids, { exact, patterns, group }, cursor)
+      : await byQuery(ctx, region, resourceType, { exact, patterns, group }, cursor);
+  return {
+    ...(page.cursor !== undefined ? { NextToken: ctx.deps.tokens.issue(binding, page.cursor) } : {}),
+    TagResources: { TagResource: page.rows },
+  };
+}
+
+interface Conditions {
+  exact: TagFilterSpec[];
+  patterns: PatternFilter[];
+  group: string | undefined;
+}
+
+/** `Tag.N` as exact filters, or the resource-group query it may stand for. */
+function tagQuery(ctx: EcsContext, entries: NonNullable<Request["Tag"]>) {
+  const exact: TagFilterSpec[] = [];
+  let group: string | undefined;
+  entries.forEach((t, i) => {
+    const n = i + 1;
+    if (t.Key === undefined) throw ecsError("InvalidParameter.TagValue", { n });
+    const keyLength = codePoints(t.Key);
+    if (keyLength < 1 || keyLength > 128) throw ecsError("InvalidTagKey.Malformed", { n });
+    if (t.Value !== undefined && codePoints(t.Value) > 128)
+      throw ecsError("InvalidTagValue.Malformed", { n });
+    if (t.Key === RESOURCE_GROUP_KEY) {
+      if (t.Value === undefined || t.Value === "") throw ecsError("InvalidTag.Mismatch", { n });
+      group = t.Value;
+    } else {
+      exact.push({ key: t.Key, values: t.Value === undefined ? [] : [t.Value] });
+    }
+  });
+  requireDistinctKeys(entries.map((t) => t.Key as string));
+  if (group !== undefined) {
+    if (entries.length > 1) throw ecsError("InvalidTag.NotSupported");
+    const account = ctx.deps.config.accounts.find((a) => a.id === ctx.accountId);
+    if (account?.defaultResourceGroupId === group) throw ecsError("InvalidDefaultResourceGroup.NotSupported");
+  }
+  return { exact, group };
+}
+
+/**
+ * One `TagFilter.N`: its key as a pattern; values only with an exact key, matched by the first
+ * value's pattern kind ("for the same TagKey, you can use only one search pattern … the system uses
+ * only the first"): values written in another kind are left out.
+ */
+function patternOf(f: NonNullable<Request["TagFilter"]>[number], n: number): PatternFilter {
+  const malformed = (why: string) =>
+    ecsError("InvalidTagFilter.Malformed", { detail: `(TagFilter.${n}: ${why})` });
+  if (f.TagKey === undefined) throw malformed("TagKey is required");
+  const keyLength = codePoints(f.TagKey);
+  if (keyLength < 1 || keyLength > 128) throw malformed("TagKey must be 1 to 128 characters");
+  const key = parsePattern(f.TagKey);
+  const raw = f.TagValues ?? [];
+  for (const v of raw) {
+    const length = codePoints(v);
+    if (length < 1 || length > 128) throw malformed("each of TagValues must be 1 to 128 characters");
+  }
+  if (raw.length > 0 && key.kind !== "exact")
+    throw malformed("to match tag values, TagKey must be an exact key, without *");
+  const values = raw.map(parsePattern);
+  const kind = values[0]?.kind;
+  return { key, values: dedupe(values.filter((v) => v.kind === kind)) };
+}
+
+function dedupe(values: TextMatch[]): TextMatch[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const id = `${v.kind}:${v.text}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function rowsOf(resourceId: string, resourceType: string, tags: Tag[]): Row[] {
+  return tags.map((t) => ({
+    ResourceId: resourceId,
+    ResourceType: resourceType,
+    TagKey: t.key,
+    TagValue: t.value,
+  }));
+}
+
+/**
+ * `ResourceId.N`: at most 50 resources, so their rows are gathered whole and paged by position.
+ * Resources tagd does not hold, or that carry no tag, have no rows.
+ */
+async function byIds(
+  ctx: EcsContext,
+  region: string,
+  resourceType: string,
+  ids: string[],
+  c: Conditions,
+  cursor: string | undefined,
+): Promise<{ rows: Row[]; cursor?: string }> {
+  const names = ids.map(
+    (resourceId) =>
+      resolveResourceInput({
+        cloud: "alibaba",
+        accountId: ctx.accountId,
+        region,
+        service: "ecs",
+        resourceType,
+        resourceId,
+      }).name,
+  );
+  const tagged = await ctx.deps.store.getTagged(ctx.accountId, region, names);
+  const inGroup =
+    c.group === undefined
+      ? undefined
+      : await ctx.deps.store.getResources(
+          ctx.accountId,
+          tagged.map((t) => t.name),
+        );
+  const rows: Row[] = [];
+  for (const r of tagged) {
+    if (r.service !== "ecs" || r.resourceType !== resourceType) continue;
+    const tagMap = new Map(r.tags.map((t) => [t.key, t.value]));
+    if (!c.exact.every((f) => tagFilterMatches(f, tagMap))) continue;
+    if (!c.patterns.every((f) => patternFilterMatches(f, tagMap))) continue;
+    if (inGroup && inGroup.get(r.name)?.resourceGroupId !== c.group) continue;
+    rows.push(...rowsOf(r.name.slice(r.name.indexOf("/") + 1), resourceType, r.tags));
+  }
+  const start = cursor === undefined ? 0 : Number(cursor);
+  if (!Number.isSafeInteger(start) || start < 0 || start > rows.length) throw ecsError("Invalid.NextToken");
+  const end = start + PAGE_ROWS;
+  return { rows: rows.slice(start, end), ...(end < rows.length ? { cursor: String(end) } : {}) };
+}
+
+/** Tags, patterns or a resource group: a keyset page of resources from the store, flattened. */
+async function byQuery(
+  ctx: EcsContext,
+  region: string,
+  resourceType: string,
+  c: Conditions,
+  cursor: string | undefined,
+): Promise<{ rows: Row[]; cursor?: string }> {
+  if (cursor !== undefined && !/^[0-9]{1,16}$/.test(cursor)) throw ecsError("Invalid.NextToken");
+  const page = await ctx.deps.store.queryTagged({
+    accountId: ctx.accountId,
+    region,
+    tagFilters: c.exact,
+    patternFilters: c.patterns,
+    typeFilters: [{ service: "ecs", resourceType }],
+    ...(c.group !== undefined ? { resourceGroupId: c.group } : {}),
+    limit: PAGE_ROWS,
+    tagLimit: PAGE_ROWS,
+    cursor,
+  });
+  const rows = page.items.flatMap((r) => rowsOf(r.name.slice(r.name.indexOf("/") + 1), resourceType, r.tags));
+  return { rows, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) };
+}
