@@ -1,6 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import type { RpcProduct } from "../../protocols/aliyun-rpc.ts";
 import * as AddTags from "./AddTags.ts";
+import * as DescribeTags from "./DescribeTags.ts";
 import { ecsDomainError } from "./errors.ts";
 import * as ListTagResources from "./ListTagResources.ts";
 import * as RemoveTags from "./RemoveTags.ts";
@@ -14,5 +15,5 @@ export const ecsProduct: RpcProduct<Deps> = {
   name: "Ecs",
   version: "2014-05-26",
   domainError: ecsDomainError,
-  actions: { AddTags, ListTagResources, RemoveTags, TagResources, UntagResources },
+  actions: { AddTags, DescribeTags, ListTagResources, RemoveTags, TagResources, UntagResources },
 };
