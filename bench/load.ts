@@ -1,12 +1,25 @@
 import http from "node:http";
 import { type CpuShare, cpuShare, cpuSnapshot } from "./cpu.ts";
 import { send } from "./http.ts";
-import type { SigV4Signer } from "./sigv4-client.ts";
-
-/** One request of an operation: the full X-Amz-Target and the JSON body. */
+/**
+ * One request of an operation, before signing: for AWS the full X-Amz-Target and the JSON body; for
+ * Alibaba the action and the parameters as a canonical query string.
+ */
 export interface BenchRequest {
   target: string;
   body: string;
+}
+
+/** A request as it goes on the wire. */
+export interface SignedRequest {
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Signs a request in its dialect (SigV4Signer, AcsSigner). */
+export interface RequestSigner {
+  signRequest(request: BenchRequest): SignedRequest;
 }
 
 export interface LoadOptions {
@@ -14,7 +27,7 @@ export interface LoadOptions {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
-  signer: SigV4Signer;
+  signer: RequestSigner;
   /** The request of iteration `i` (warm-up iterations included; numbered from 0). */
   make(i: number): BenchRequest;
   /** For a 2xx answer: an error label when it still failed (e.g. a non-empty FailedResourcesMap). */
@@ -103,13 +116,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const i = next++;
       const t0 = process.hrtime.bigint();
       const request = options.make(i);
-      const headers = options.signer.sign(request.target, request.body);
+      const signed = options.signer.signRequest(request);
       try {
         const answer = await send({
           agent,
           port: options.port,
-          headers,
-          body: request.body,
+          path: signed.path,
+          headers: signed.headers,
+          body: signed.body,
           keepBody: options.failed !== undefined,
         });
         const t1 = process.hrtime.bigint();

@@ -1,3 +1,4 @@
+import { acsQuery } from "./acs3-client.ts";
 import {
   arnAt,
   importEntry,
@@ -9,25 +10,38 @@ import {
   WIDE_KEY,
 } from "./inventory.ts";
 import type { BenchRequest } from "./load.ts";
+import { ALIBABA_ACCOUNT_ID } from "./tagd.ts";
 
 /**
  * The measured operations, one entry each. An entry names how its requests are signed and routed,
  * and builds, against a seeded server, the function from iteration index to request. Resources are
  * drawn uniformly from the inventory, filters from the popular head of its tags.
  */
-export interface ApiTarget {
+/** An AWS JSON 1.1 API: how its requests are signed and routed. */
+export interface AwsApi {
+  dialect: "aws";
   /** SigV4 signing name. */
   signingName: string;
   /** `X-Amz-Target` prefix, before the `.Operation`. */
   targetPrefix: string;
 }
 
-export const TAGGING: ApiTarget = {
+/** An Alibaba Cloud RPC API at one version, signed with ACS3-HMAC-SHA256 (the SDKs' default). */
+export interface AliyunApi {
+  dialect: "aliyun";
+  version: string;
+}
+
+export type ApiTarget = AwsApi | AliyunApi;
+
+export const TAGGING: AwsApi = {
+  dialect: "aws",
   signingName: "tagging",
   targetPrefix: "ResourceGroupsTaggingAPI_20170126",
 };
 
-export const KMS: ApiTarget = { signingName: "kms", targetPrefix: "TrentService" };
+export const KMS: AwsApi = { dialect: "aws", signingName: "kms", targetPrefix: "TrentService" };
+export const ECS: AliyunApi = { dialect: "aliyun", version: "2014-05-26" };
 
 export interface OpEnv {
   /** Resources in the inventory: indices 0 … n-1. */
@@ -95,7 +109,7 @@ async function expectOk(env: OpEnv, api: ApiTarget, op: string, body: unknown): 
   return JSON.parse(answer.body);
 }
 
-function target(api: ApiTarget, op: string) {
+function target(api: AwsApi, op: string) {
   return `${api.targetPrefix}.${op}`;
 }
 
@@ -109,6 +123,9 @@ const UNTAG_SALT = 0x4020;
 const KMS_TAG_1_SALT = 0x5001;
 /** KMS keys registered (unmeasured) for the KMS operations: as many as resources, at most this. */
 const KMS_KEYS = 10_000;
+/** ECS instances registered beside the AWS inventory for ListTagResources, at most. */
+const ECS_INSTANCES = 10_000;
+const ECS_REGION = "cn-hangzhou";
 /** Iterations of UntagResources whose resources carry the keys beforehand. */
 const UNTAG_PREPARED = 2_000;
 
@@ -319,6 +336,43 @@ export const OPERATIONS: OpDefinition[] = [
       }
       const t = target(KMS, "TagResource");
       return { request: (i) => ({ target: t, body: JSON.stringify(request(i)) }) };
+    },
+  },
+  {
+    id: "ecs-list-prefix",
+    label: "ECS ListTagResources (prefix TagFilter)",
+    kind: "read",
+    api: ECS,
+    async setup(env) {
+      // ECS instances of the Alibaba account, with the inventory's tag distribution.
+      const count = Math.min(env.n, ECS_INSTANCES);
+      const resources = Array.from({ length: count }, (_, i) => ({
+        cloud: "alibaba",
+        accountId: ALIBABA_ACCOUNT_ID,
+        region: ECS_REGION,
+        service: "ecs",
+        resourceType: "instance",
+        resourceId: `i-bench${i.toString(36)}`,
+        tags: tagsAt(i),
+      }));
+      for (let i = 0; i < resources.length; i += 10_000)
+        await env.adminImport({ resources: resources.slice(i, i + 10_000) });
+      // A value prefix on a popular key, and a key prefix: first pages, alternately.
+      const shapes = [
+        { "TagFilter.1.TagKey": "env", "TagFilter.1.TagValues.1": "pro*" } as Record<string, string>,
+        { "TagFilter.1.TagKey": "te*" },
+      ].map((filter) => ({ RegionId: ECS_REGION, ResourceType: "instance", ...filter }));
+      for (const shape of shapes) {
+        const answer = await env.call(ECS, "ListTagResources", shape);
+        const rows = (JSON.parse(answer.body) as { TagResources?: { TagResource?: unknown[] } }).TagResources
+          ?.TagResource;
+        if (answer.status !== 200 || !rows || rows.length < 20)
+          throw new Error(
+            `ECS ListTagResources ${JSON.stringify(shape)} answered ${answer.status}: ${answer.body.slice(0, 300)}`,
+          );
+      }
+      const bodies = shapes.map((shape) => acsQuery(shape));
+      return { request: (i) => ({ target: "ListTagResources", body: bodies[i % bodies.length] as string }) };
     },
   },
 ];

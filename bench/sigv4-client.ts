@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import type { BenchRequest, SignedRequest } from "./load.ts";
 
 /**
  * A client-side AWS Signature Version 4 signer for AWS JSON 1.1 POSTs to `/`, written for the load
@@ -60,6 +61,10 @@ export class SigV4Signer {
       this.day = day;
     }
     return this.signingKey;
+  }
+
+  signRequest(request: BenchRequest): SignedRequest {
+    return { path: "/", headers: this.sign(request.target, request.body), body: request.body };
   }
 
   /** The headers of one signed request: `target` is the full `X-Amz-Target` value. */

@@ -3,8 +3,10 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { AcsSigner, acsQuery } from "./acs3-client.ts";
 import { send, waitForHealth } from "./http.ts";
 import { ACCOUNT_ID, REGION } from "./inventory.ts";
+import type { RequestSigner } from "./load.ts";
 import type { ApiTarget } from "./operations.ts";
 import { type Child, freePort, onAsyncCleanup, onCleanup, RssSampler, startNode } from "./processes.ts";
 import { type Credentials, SigV4Signer } from "./sigv4-client.ts";
@@ -13,6 +15,9 @@ export type Engine = "sqlite" | "postgres";
 
 export const CREDENTIALS: Credentials = { accessKeyId: "AKIDBENCH", secret: "bench-secret" };
 export const ADMIN_TOKEN = "bench-admin-token-000";
+/** The Alibaba Cloud account of the ECS operations, and its key. */
+export const ALIBABA_ACCOUNT_ID = "1000000000000042";
+export const ALIBABA_CREDENTIALS: Credentials = { accessKeyId: "LTAIBENCH", secret: "bench-alibaba-secret" };
 
 const CONFIG = {
   inventory: "open",
@@ -23,6 +28,11 @@ const CONFIG = {
       cloud: "aws",
       management: true,
       accessKeys: [{ accessKeyId: CREDENTIALS.accessKeyId, secret: CREDENTIALS.secret }],
+    },
+    {
+      id: ALIBABA_ACCOUNT_ID,
+      cloud: "alibaba",
+      accessKeys: [{ accessKeyId: ALIBABA_CREDENTIALS.accessKeyId, secret: ALIBABA_CREDENTIALS.secret }],
     },
   ],
 };
@@ -35,7 +45,7 @@ export interface TagdInstance {
   rss: RssSampler;
   /** A keep-alive agent for the orchestrator's own calls (seeding, set-up); not the load generator's. */
   agent: http.Agent;
-  signer(api: ApiTarget): SigV4Signer;
+  signer(api: ApiTarget): RequestSigner;
   call(api: ApiTarget, operation: string, body: unknown): Promise<{ status: number; body: string }>;
   /** Reads the peak RSS, stops tagd, and drops its data (directory or schema). */
   stop(): Promise<{ hwmBytes?: number; sampledMaxBytes: number }>;
@@ -119,12 +129,21 @@ export async function startTagd(options: {
   const rss = new RssSampler(child.pid);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const host = `127.0.0.1:${port}`;
-  const signers = new Map<string, SigV4Signer>();
-  const signer = (api: ApiTarget) => {
-    let s = signers.get(api.signingName);
+  const signers = new Map<string, RequestSigner>();
+  const signer = (api: ApiTarget): RequestSigner => {
+    const id = api.dialect === "aws" ? `aws:${api.signingName}` : `aliyun:${api.version}`;
+    let s = signers.get(id);
     if (!s) {
-      s = new SigV4Signer({ credentials: CREDENTIALS, region: REGION, service: api.signingName, host });
-      signers.set(api.signingName, s);
+      s =
+        api.dialect === "aws"
+          ? new SigV4Signer({ credentials: CREDENTIALS, region: REGION, service: api.signingName, host })
+          : new AcsSigner({
+              accessKeyId: ALIBABA_CREDENTIALS.accessKeyId,
+              secret: ALIBABA_CREDENTIALS.secret,
+              version: api.version,
+              host,
+            });
+      signers.set(id, s);
     }
     return s;
   };
@@ -137,9 +156,19 @@ export async function startTagd(options: {
     agent,
     signer,
     async call(api, operation, body) {
-      const text = JSON.stringify(body);
-      const target = `${api.targetPrefix}.${operation}`;
-      return send({ agent, port, headers: signer(api).sign(target, text), body: text, keepBody: true });
+      const request =
+        api.dialect === "aws"
+          ? { target: `${api.targetPrefix}.${operation}`, body: JSON.stringify(body) }
+          : { target: operation, body: acsQuery(body as Record<string, string>) };
+      const signed = signer(api).signRequest(request);
+      return send({
+        agent,
+        port,
+        path: signed.path,
+        headers: signed.headers,
+        body: signed.body,
+        keepBody: true,
+      });
     },
     async stop() {
       const peak = rss.finish();

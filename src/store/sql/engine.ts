@@ -31,5 +31,16 @@ export interface SqlEngine {
   scopeRevisions: boolean;
   /** Runs `fn` in a write transaction that serialises with other writers of the same resource. */
   writeTransaction<T>(fn: (exec: SqlExec) => Promise<T>): Promise<T>;
+  /**
+   * Where signature nonces are kept, when not in the `nonces` table of the database: SQLite keeps them
+   * in a file of their own, so that a request's nonce write does not count as a change of the tag
+   * data (which would clear the reader's caches on every Alibaba request).
+   */
+  nonces?: NonceStore;
   close(): Promise<void>;
+}
+
+export interface NonceStore {
+  /** True the first time; false while an unexpired row of the same nonce exists. */
+  remember(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
 }

@@ -114,6 +114,7 @@ export class Listings {
     const found: ListingRow[] = [];
     let after = q.cursor === undefined ? 0 : Number(q.cursor);
     let batch = want;
+    let tags = 0;
     if (!verify) {
       // Every candidate is a listed resource: the page is one statement.
       const c = candidates(after, want);
@@ -131,8 +132,13 @@ export class Listings {
       const c = candidates(after, batch);
       const ids = (await this.reader.column<number>(c.text, c.params)).map(Number);
       if (ids.length === 0) break;
-      found.push(...(await this.verify(q, ids, verify)));
-      if (found.length >= want || ids.length < batch) break;
+      const passed = await this.verify(q, ids, verify);
+      found.push(...passed);
+      for (const row of passed) tags += Math.max(1, row[4]);
+      // Full: a resource more than the page holds, or more tags than it may carry (the page is cut
+      // before the resource that overflows, so the next page starts there).
+      if (found.length >= want || tags > (q.tagLimit ?? Number.POSITIVE_INFINITY) || ids.length < batch)
+        break;
       after = ids[ids.length - 1] as number;
       batch = Math.min(MAX_BATCH, batch * 4);
     }
@@ -309,10 +315,13 @@ export class Listings {
    * the row carries: the tag tree is keyed by value, so "this resource has key K" is no lookup there).
    */
   private async verify(q: TaggedQuery, ids: number[], filters: Filter[]): Promise<ListingRow[]> {
+    // Driven by the candidate ids, each looked up by its key: given `account_id = ? AND rid IN (…)`,
+    // SQLite walks the account's (account, name) index instead — every resource of the account.
     const rows = await this.reader.rows<ListingRow>(
-      `SELECT ${LISTING_R} FROM resources r
-       WHERE r.account_id = ? AND r.rid IN (${marks(ids.length)})${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
-      [q.accountId, ...ids, ...typeParams(q.typeFilters)],
+      `WITH c (rid) AS (VALUES ${ids.map(() => "(CAST(? AS BIGINT))").join(", ")})
+       SELECT ${LISTING_R} FROM c CROSS JOIN resources r
+       WHERE r.rid = c.rid AND r.account_id = ?${typeClause(q.typeFilters, "r.")} ORDER BY r.rid`,
+      [...ids, q.accountId, ...typeParams(q.typeFilters)],
     );
     if (filters.length === 0) return rows;
     return rows.filter((row) => {

@@ -122,6 +122,7 @@ export class SqlTagStore implements TagStore {
   }
 
   async rememberNonce(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+    if (this.sqlEngine.nonces) return this.sqlEngine.nonces.remember(accessKeyId, nonce, expiresAt, now);
     // Expired rows are purged at most once a minute per instance; until then a stale row of the same
     // nonce is taken over by the upsert's WHERE instead of refusing the request.
     if (now - this.lastNoncePurge >= 60_000) {

@@ -9,6 +9,8 @@ import type { DB } from "../sql/schema.ts";
 import { SqlTagStore } from "../sql/sql-store.ts";
 
 export const SQLITE_FILE = "tagd.sqlite";
+/** Signature nonces, apart from the tag data (see SqlEngine.nonces). */
+export const NONCE_FILE = "nonces.sqlite";
 
 /**
  * The embedded store: one SQLite file in WAL mode under the data directory, on two connections.
@@ -25,6 +27,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached(writer) }) });
   const writeExec = new SqliteExec(writer);
   const checkpointer = startCheckpointer(file);
+  const nonces = new SqliteNonces(join(dataDir, NONCE_FILE));
   const engine: SqlEngine = {
     name: "sqlite",
     rowLocks: false,
@@ -46,13 +49,52 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
         }
       });
     },
+    nonces,
     async close() {
       await checkpointer.stop();
+      nonces.close();
       if (readerDb.open) readerDb.close();
       if (writer.open) writer.close();
     },
   };
   return new SqlTagStore(kysely, engine);
+}
+
+/**
+ * Nonces in a file of their own, shared by every process on the data directory. Expired rows are
+ * purged at most once a minute; until then an expired row of the same nonce is taken over.
+ */
+class SqliteNonces {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly purge: Database.Statement;
+  private lastPurge = Number.NEGATIVE_INFINITY;
+
+  constructor(file: string) {
+    this.db = open(file, 2048);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS nonces (
+      access_key_id TEXT NOT NULL,
+      nonce TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (access_key_id, nonce)
+    ) WITHOUT ROWID`);
+    this.insert = this.db.prepare(`INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+      WHERE nonces.expires_at <= ? RETURNING nonce`);
+    this.purge = this.db.prepare("DELETE FROM nonces WHERE expires_at <= ?");
+  }
+
+  async remember(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+    if (now - this.lastPurge >= 60_000) {
+      this.lastPurge = now;
+      this.purge.run(now);
+    }
+    return this.insert.all(accessKeyId, nonce, expiresAt, now).length === 1;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
 }
 
 /**
