@@ -139,9 +139,9 @@ export function migrations(engine: EngineName): Record<string, Migration> {
           WHERE r.cloud = 'alibaba'
           GROUP BY t.account_id, t.region, t.key, t.value, r.service, r.resource_type`.execute(db);
         // Alibaba's resource-group query (ListTagResources with acs:rm:rgId) pages a group by rid.
-        await sql`CREATE INDEX resources_by_group ON resources (account_id, region, resource_group_id, rid)`.execute(
-          db,
-        );
+        // Partial: resources without a group (every AWS resource) cost no index entry on import.
+        await sql`CREATE INDEX resources_by_group ON resources (account_id, region, resource_group_id, rid)
+          WHERE resource_group_id IS NOT NULL`.execute(db);
       },
     },
     "0005_nonces": {
