@@ -26,6 +26,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
   const readerDb = open(file, READER_CACHE_KIB);
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached(writer) }) });
   const writeExec = new SqliteExec(writer);
+  const reader = new SqliteExec(readerDb).cacheResults();
   const checkpointer = startCheckpointer(file);
   const nonces = new SqliteNonces(join(dataDir, NONCE_FILE));
   const engine: SqlEngine = {
@@ -33,7 +34,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
     rowLocks: false,
     scopeRevisions: false,
     groupCommit: true,
-    reader: new SqliteExec(readerDb).cacheResults(),
+    reader,
     writeTransaction(fn) {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
       // out of this transaction.
@@ -42,6 +43,7 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
         try {
           const result = await fn(writeExec);
           writer.exec("COMMIT");
+          localCommits++;
           return result;
         } catch (err) {
           if (writer.inTransaction) writer.exec("ROLLBACK");
@@ -200,6 +202,9 @@ function cached(database: Database.Database): SqliteDatabase {
 
 const RESULT_CACHE_MAX = 128;
 
+/** Commits made through any SQLite store of this process (see SqliteExec.checkVersion). */
+let localCommits = 0;
+
 /** Statements straight on a better-sqlite3 connection: synchronous, prepared once. */
 class SqliteExec implements SqlExec {
   constructor(private readonly database: Database.Database) {}
@@ -213,6 +218,28 @@ class SqliteExec implements SqlExec {
   private seenVersion = -1;
   private caching = false;
 
+  /**
+   * `PRAGMA data_version` costs as much as a small query, so it is asked once per turn of the event
+   * loop: another process's commit reaches a reader here only through I/O, in a later turn, and a
+   * commit by any store of this process ends the turn's answer at once (`localCommits`).
+   */
+  private versionCheckedThisTurn = false;
+  private checkedAtLocalCommit = -1;
+
+  private checkVersion(): void {
+    if (this.versionCheckedThisTurn && this.checkedAtLocalCommit === localCommits) return;
+    this.checkedAtLocalCommit = localCommits;
+    const version = this.database.pragma("data_version", { simple: true }) as number;
+    if (version !== this.seenVersion) {
+      this.results.clear();
+      this.seenVersion = version;
+    }
+    this.versionCheckedThisTurn = true;
+    setImmediate(() => {
+      this.versionCheckedThisTurn = false;
+    });
+  }
+
   /** Makes this (read-only) connection remember its results, as above. */
   cacheResults(): this {
     this.caching = true;
@@ -221,11 +248,7 @@ class SqliteExec implements SqlExec {
 
   private remembered<T>(kind: string, text: string, params: readonly unknown[], read: () => T[]): T[] {
     if (!this.caching) return read();
-    const version = this.database.pragma("data_version", { simple: true }) as number;
-    if (version !== this.seenVersion) {
-      this.results.clear();
-      this.seenVersion = version;
-    }
+    this.checkVersion();
     const id = `${kind}\u0000${text}\u0000${JSON.stringify(params)}`;
     const hit = this.results.get(id);
     if (hit) return hit as T[];
