@@ -27,14 +27,12 @@ describe("KMS UntagResource through the legacy client", () => {
       { id, region: "cn-beijing", tags: { a: "1" } },
       { id: "lu-secret", type: "secret", tags: { a: "1", b: "2" } },
     ]);
-    await server
-      .kmsLegacy()
-      .untagResource(
-        new UntagResourceRequest({
-          keyId: `acs:kms:cn-beijing:${ALIBABA_ACCOUNT}:key/${id}`,
-          tagKeys: '["a"]',
-        }),
-      );
+    await server.kmsLegacy().untagResource(
+      new UntagResourceRequest({
+        keyId: `acs:kms:cn-beijing:${ALIBABA_ACCOUNT}:key/${id}`,
+        tagKeys: '["a"]',
+      }),
+    );
     await server
       .kmsLegacy()
       .untagResource(new UntagResourceRequest({ secretName: "lu-secret", tagKeys: '["b"]' }));
