@@ -230,7 +230,7 @@ function rowsOf(name: string, resourceType: string, tags: Tag[]): TagRow[] {
  * The tag rows of named resources: few enough (50 ids) to gather whole and page by position.
  * Resources tagd does not hold, of another service or type, or that carry no tag, have no rows.
  */
-export async function tagRowsByIds(
+async function tagRowsByIds(
   ctx: AliyunContext,
   q: TagRowQuery,
   ids: string[],
@@ -274,7 +274,7 @@ export async function tagRowsByIds(
  * The tag rows of the resources a query selects: a keyset page of resources from the store (never
  * splitting a resource's rows), flattened.
  */
-export async function tagRowsByQuery(
+async function tagRowsByQuery(
   ctx: AliyunContext,
   q: TagRowQuery,
   cursor: string | undefined,
@@ -293,4 +293,33 @@ export async function tagRowsByQuery(
   });
   const rows = page.items.flatMap((r) => rowsOf(r.name, q.resourceType, r.tags));
   return { rows, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) };
+}
+
+/** Alibaba tokens carry no expiry of their own; tagd's outlive any sensible paging session. */
+const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * One page of a `ListTagResources` query: the rows of `ids` when given (else of the resources the
+ * query selects) from the cursor `token` carries, and the token of the next page when there is one.
+ * Tokens are signed and bound to the account, the region and `query` (a canonical form of the
+ * request), so one issued for another query, account or region does not open.
+ */
+export async function tagRowPage(
+  ctx: AliyunContext,
+  q: TagRowQuery,
+  request: { ids: string[]; query: string; token: string | undefined },
+): Promise<{ rows: TagRow[]; nextToken?: string }> {
+  const binding = { accountId: ctx.accountId, region: q.region, query: request.query };
+  const cursor =
+    request.token === undefined || request.token === ""
+      ? undefined
+      : ctx.deps.tokens.open(request.token, binding, TOKEN_TTL_MS);
+  const page =
+    request.ids.length > 0
+      ? await tagRowsByIds(ctx, q, request.ids, cursor)
+      : await tagRowsByQuery(ctx, q, cursor);
+  return {
+    rows: page.rows,
+    ...(page.cursor !== undefined ? { nextToken: ctx.deps.tokens.issue(binding, page.cursor) } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import { invalidParameter } from "../../protocols/aliyun-rpc.ts";
 import { codePoints } from "../../validation.ts";
-import { type TagRowQuery, tagRowsByIds, tagRowsByQuery } from "../aliyun-common.ts";
+import { type TagRowQuery, tagRowPage } from "../aliyun-common.ts";
 import {
   type AliKmsContext,
   REGION_ID,
@@ -16,8 +16,6 @@ import {
 
 /** "By default, 200 rows are returned" (seed 002); a resource's rows are never split across pages. */
 export const PAGE_ROWS = 200;
-/** Alibaba tokens carry no expiry of their own; tagd's outlive any sensible paging session. */
-const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 export const params = {
   RegionId: REGION_ID,
@@ -55,11 +53,6 @@ export async function handler(ctx: AliKmsContext, req: Request) {
   requireDistinctKeys(exact.map((f) => f.key));
 
   const query = JSON.stringify({ product: "kms", resourceType, ids, exact });
-  const binding = { accountId: ctx.accountId, region, query };
-  const cursor =
-    req.NextToken === undefined || req.NextToken === ""
-      ? undefined
-      : ctx.deps.tokens.open(req.NextToken, binding, TOKEN_TTL_MS);
   const rowQuery: TagRowQuery = {
     region,
     service: SERVICE,
@@ -70,13 +63,7 @@ export async function handler(ctx: AliKmsContext, req: Request) {
     pageRows: PAGE_ROWS,
     badToken: () => invalidParameter("NextToken", "it is not a token this query issued"),
   };
-  const page =
-    ids.length > 0
-      ? await tagRowsByIds(ctx, rowQuery, ids, cursor)
-      : await tagRowsByQuery(ctx, rowQuery, cursor);
+  const page = await tagRowPage(ctx, rowQuery, { ids, query, token: req.NextToken });
   // "If NextToken is empty ("NextToken": ""), no next page exists."
-  return {
-    NextToken: page.cursor !== undefined ? ctx.deps.tokens.issue(binding, page.cursor) : "",
-    TagResources: { TagResource: page.rows },
-  };
+  return { NextToken: page.nextToken ?? "", TagResources: { TagResource: page.rows } };
 }

@@ -2,7 +2,7 @@ import { parsePattern } from "../../domain/tag-match.ts";
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import type { PatternFilter, TagFilterSpec, TextMatch } from "../../store/store.ts";
 import { codePoints } from "../../validation.ts";
-import { type TagRowQuery, tagRowsByIds, tagRowsByQuery } from "../aliyun-common.ts";
+import { type TagRowQuery, tagRowPage } from "../aliyun-common.ts";
 import {
   type EcsContext,
   requireDistinctKeys,
@@ -17,8 +17,6 @@ import { ecsResourceType } from "./resource-types.ts";
 export const PAGE_ROWS = 50;
 /** The tag key that asks for a resource group instead of a tag. */
 export const RESOURCE_GROUP_KEY = "acs:rm:rgId";
-/** Alibaba tokens carry no expiry of their own; tagd's outlive any sensible paging session. */
-const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 export const params = {
   RegionId: TAG_SERVICE_REGION_ID,
@@ -79,12 +77,6 @@ export async function handler(ctx: EcsContext, req: Request) {
   const { exact, group } = tagQuery(ctx, tags);
   const patterns = filters.map((f, i) => patternOf(f, i + 1));
   const query = JSON.stringify({ resourceType, ids, exact, group, patterns });
-  const binding = { accountId: ctx.accountId, region, query };
-  const cursor =
-    req.NextToken === undefined || req.NextToken === ""
-      ? undefined
-      : ctx.deps.tokens.open(req.NextToken, binding, TOKEN_TTL_MS);
-
   const rowQuery: TagRowQuery = {
     region,
     service: "ecs",
@@ -95,12 +87,9 @@ export async function handler(ctx: EcsContext, req: Request) {
     pageRows: PAGE_ROWS,
     badToken: () => ecsError("Invalid.NextToken"),
   };
-  const page =
-    ids.length > 0
-      ? await tagRowsByIds(ctx, rowQuery, ids, cursor)
-      : await tagRowsByQuery(ctx, rowQuery, cursor);
+  const page = await tagRowPage(ctx, rowQuery, { ids, query, token: req.NextToken });
   return {
-    ...(page.cursor !== undefined ? { NextToken: ctx.deps.tokens.issue(binding, page.cursor) } : {}),
+    ...(page.nextToken !== undefined ? { NextToken: page.nextToken } : {}),
     TagResources: { TagResource: page.rows },
   };
 }
