@@ -18,6 +18,7 @@ import { AwsJsonPipeline } from "./pipeline.ts";
 import { ALIYUN_PROTOCOL_ERRORS, sendRpcError } from "./protocols/aliyun-rpc.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
+import { aliKmsProduct } from "./services/alikms/index.ts";
 import { ecsProduct } from "./services/ecs/index.ts";
 import { kmsService } from "./services/kms/index.ts";
 import { taggingService } from "./services/tagging/index.ts";
@@ -178,7 +179,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     deps,
   );
 
-  const aliyun = new AliyunRpcPipeline([ecsProduct], new KeyRing(config), deps);
+  const aliyun = new AliyunRpcPipeline([ecsProduct, aliKmsProduct], new KeyRing(config), deps);
 
   app.post("/", async (request, reply) => {
     const target = request.headers["x-amz-target"];

@@ -6,7 +6,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EcsModule from "@alicloud/ecs20140526";
+import KmsLegacyModule from "@alicloud/kms20160120";
 import OpenApiModule, * as OpenApi from "@alicloud/openapi-client";
+import { Config as RpcConfig } from "@alicloud/rpc-client";
 import { KMSClient } from "@aws-sdk/client-kms";
 import {
   GetResourcesCommand,
@@ -35,6 +37,12 @@ export const ALIBABA_KEY_2 = { accessKeyId: "LTAIother", accessKeySecret: "other
 /** The ECS client class of `@alicloud/ecs20140526` (a CommonJS module: the class is its default). */
 export const EcsClient = EcsModule.default;
 export type EcsClient = InstanceType<typeof EcsClient>;
+/**
+ * The legacy Alibaba KMS client of `@alicloud/kms20160120` (on `@alicloud/rpc-client`: v1 signature
+ * only, the legacy `TagResource` / `UntagResource` / `ListResourceTags`, no `RegionId` on the wire).
+ */
+export const KmsLegacyClient = KmsLegacyModule.default;
+export type KmsLegacyClient = InstanceType<typeof KmsLegacyClient>;
 /** The generic Alibaba client (`callApi`), for requests the typed clients cannot make. */
 export const AliyunApiClient = OpenApiModule.default;
 export type AliyunApiClient = InstanceType<typeof AliyunApiClient>;
@@ -86,6 +94,8 @@ export interface TestServer {
   kms(region?: string, key?: typeof KEY_A): KMSClient;
   /** The official ECS client for an Alibaba key (ALIBABA_KEY by default); region cn-hangzhou. */
   ecs(region?: string, key?: typeof ALIBABA_KEY, options?: AliyunClientOptions): EcsClient;
+  /** The legacy Alibaba KMS client for an Alibaba key (ALIBABA_KEY by default). */
+  kmsLegacy(key?: typeof ALIBABA_KEY): KmsLegacyClient;
   /** The generic Alibaba client (`callApi`) against this server. */
   aliyun(key?: typeof ALIBABA_KEY, options?: AliyunClientOptions): AliyunApiClient;
   /** Calls the admin API; the body is whatever JSON it answered. */
@@ -165,6 +175,11 @@ export function clientsFor(url: string, dataDir: string, tagd?: Tagd): TestServe
     },
     ecs(region = "cn-hangzhou", key = ALIBABA_KEY, options = {}) {
       return new EcsClient(aliyunConfig(url, region, key, options));
+    },
+    kmsLegacy(key = ALIBABA_KEY) {
+      return new KmsLegacyClient(
+        new RpcConfig({ ...key, endpoint: new URL(url).host, protocol: "http", regionId: "cn-hangzhou" }),
+      );
     },
     aliyun(key = ALIBABA_KEY, options = {}) {
       return new AliyunApiClient(aliyunConfig(url, "cn-hangzhou", key, options));
@@ -335,16 +350,54 @@ export const ALIBABA_SIGNATURES: { name: string; options: AliyunClientOptions }[
   { name: "v1 HMAC-SHA1", options: { signatureAlgorithm: "v2" } },
 ];
 
-/** An ECS resource's tags as tagd's store holds them, as an object; undefined when never tagged. */
+/**
+ * An Alibaba resource's tags as tagd's store holds them, as an object; undefined when never tagged.
+ * ECS instances by default.
+ */
 export async function ecsTagsOf(
   server: TestServer,
   id: string,
-  options: { type?: string; region?: string; account?: string } = {},
+  options: { type?: string; region?: string; account?: string; service?: string } = {},
 ): Promise<Record<string, string> | undefined> {
-  const { type = "instance", region = "cn-hangzhou", account = ALIBABA_ACCOUNT } = options;
-  const name = `acs:ecs:${region}:${account}:${type}/${id}`;
+  const { type = "instance", region = "cn-hangzhou", account = ALIBABA_ACCOUNT, service = "ecs" } = options;
+  const name = `acs:${service}:${region}:${account}:${type}/${id}`;
   const [hit] = await server.tagd.store.getTagged(account, region, [name]);
   return hit ? Object.fromEntries(hit.tags.map((t) => [t.key, t.value])) : undefined;
+}
+
+/** An Alibaba KMS key's (or, with `type: "secret"`, a secret's) tags as tagd's store holds them. */
+export function aliKmsTagsOf(
+  server: TestServer,
+  id: string,
+  options: { type?: "key" | "secret"; region?: string; account?: string } = {},
+): Promise<Record<string, string> | undefined> {
+  return ecsTagsOf(server, id, { type: "key", ...options, service: "kms" });
+}
+
+/**
+ * The error a legacy Alibaba client call rejects with. `@alicloud/rpc-client` reports the code with
+ * `Error` appended and the status only inside its message (`code: 404, …`): both are undone here.
+ */
+export async function legacyError(promise: Promise<unknown>): Promise<{
+  code: string;
+  status: number;
+  message: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the error body field by field.
+  data: any;
+}> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as { code: string; message: string; data?: { Message?: string } };
+    const status = /code: (\d{3}),/.exec(e.message)?.[1];
+    return {
+      code: e.code.replace(/Error$/, ""),
+      status: Number(status),
+      message: e.data?.Message ?? e.message,
+      data: e.data,
+    };
+  }
+  throw new Error("expected the call to fail, but it succeeded");
 }
 
 /**

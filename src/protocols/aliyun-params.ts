@@ -45,6 +45,13 @@ export interface ListSpec {
   tooMany?: ErrorSpec;
   required?: boolean;
   missing?: ErrorSpec;
+  /**
+   * Whether the whole list may arrive as one parameter holding a JSON array, as some KMS parameters
+   * do (`Tag=[{"Key":"k","Value":"v"}]`, `Tags=[{"TagKey":…}]`, `TagKeys=["k"]`): `"also"` beside
+   * the flattened form, `"only"` instead of it. Entries are checked as their flattened spelling
+   * (`Tag.1.Key`) would be.
+   */
+  json?: "also" | "only";
 }
 
 export type ParamSpec = ScalarSpec | ListSpec;
@@ -79,6 +86,8 @@ export const COMMON_PARAMS: ReadonlySet<string> = new Set([
 
 /** A parameter value longer than this is refused whatever the action: nothing legitimate is this long. */
 export const MAX_PARAM_CHARS = 4096;
+/** The same for a list sent as one JSON array: 20 tags of 128 + 128 characters need more than 4,096. */
+export const MAX_JSON_PARAM_CHARS = 16384;
 
 const INDEX_RE = /^[1-9][0-9]*$/;
 
@@ -116,6 +125,8 @@ interface Entry {
   raw: string;
   /** The whole name, for messages. */
   name: string;
+  /** Spelled out from a list sent as a JSON array. */
+  fromJson?: boolean;
 }
 
 /**
@@ -127,8 +138,9 @@ export function decodeParams<T extends ParamTable>(table: T, params: Map<string,
   const entries: Entry[] = [];
   for (const [name, raw] of params) {
     if (COMMON_PARAMS.has(name)) continue;
-    if ([...raw].length > MAX_PARAM_CHARS)
-      throw invalidParameter(name, `it is longer than ${MAX_PARAM_CHARS} characters`);
+    const spec = Object.hasOwn(table, name) ? table[name] : undefined;
+    const limit = spec?.type === "list" && spec.json ? MAX_JSON_PARAM_CHARS : MAX_PARAM_CHARS;
+    if ([...raw].length > limit) throw invalidParameter(name, `it is longer than ${limit} characters`);
     entries.push({ rest: name, raw, name });
   }
   return decodeLevel(table, undefined, entries, "") as ParamsOf<T>;
@@ -146,7 +158,11 @@ function decodeLevel(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const lists = new Map<string, Map<number, Entry[]>>();
-  for (const e of entries) {
+  const jsonHeads = new Set<string>();
+  const flatHeads = new Set<string>();
+  // Entries spelled out from a JSON array join the queue while the loop runs.
+  const queue = [...entries];
+  for (const e of queue) {
     const dot = e.rest.indexOf(".");
     const written = dot < 0 ? e.rest : e.rest.slice(0, dot);
     const head = Object.hasOwn(members, written)
@@ -170,10 +186,20 @@ function decodeLevel(
       out[head] = scalar(e.name, e.raw, spec);
       continue;
     }
+    const listName = `${prefix}${head}`;
+    if (spec.json && !e.fromJson) {
+      if (dot < 0) {
+        if (e.raw.trim() !== "") jsonHeads.add(head);
+        queue.push(...spellOut(prefix, head, e.raw, spec));
+        continue;
+      }
+      if (spec.json === "only")
+        throw invalidParameter(e.name, `${listName} is one parameter holding a JSON array`);
+      flatHeads.add(head);
+    }
     const rest = dot < 0 ? "" : e.rest.slice(dot + 1);
     const dot2 = rest.indexOf(".");
     const index = dot2 < 0 ? rest : rest.slice(0, dot2);
-    const listName = `${prefix}${head}`;
     if (!INDEX_RE.test(index)) {
       throw invalidParameter(
         e.name,
@@ -201,6 +227,15 @@ function decodeLevel(
     const list = byIndex.get(n) ?? [];
     list.push({ ...e, rest: below });
     byIndex.set(n, list);
+  }
+
+  for (const head of jsonHeads) {
+    if (flatHeads.has(head))
+      throw invalidParameter(
+        `${prefix}${head}`,
+        `it is given both as a JSON array and as ${prefix}${head}.N`,
+      );
+    if (!lists.has(head)) out[head] = [];
   }
 
   for (const [head, byIndex] of lists) {
@@ -231,7 +266,51 @@ function decodeLevel(
     // An empty value is no value: `RegionId=` is as missing as no RegionId at all.
     if (!spec.required || (out[head] !== undefined && out[head] !== "")) continue;
     if (spec.missing) throw fail(spec.missing);
-    throw missingParameter(`${prefix}${head}${spec.type === "list" ? ".1" : ""}`);
+    throw missingParameter(`${prefix}${head}${spec.type === "list" && spec.json !== "only" ? ".1" : ""}`);
   }
+  return out;
+}
+
+/**
+ * A list sent as one JSON array, as the entries its flattened spelling would have: `Tag` holding
+ * `[{"Key":"k"}]` becomes `Tag.1.Key=k`. Only strings are taken as values, so nothing is guessed.
+ * An empty value is no list at all, as an empty value is no value elsewhere.
+ */
+function spellOut(prefix: string, head: string, raw: string, spec: ListSpec): Entry[] {
+  const listName = `${prefix}${head}`;
+  if (raw.trim() === "") return [];
+  const shape =
+    spec.member.type === "struct"
+      ? `[{${Object.keys(spec.member.members)
+          .map((m) => `"${m}":"…"`)
+          .join(",")}}]`
+      : '["…"]';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidParameter(listName, `it is not valid JSON; write it as ${shape}`);
+  }
+  if (!Array.isArray(parsed)) throw invalidParameter(listName, `it must be a JSON array, ${shape}`);
+  if (parsed.length > spec.max) {
+    if (spec.tooMany) throw fail(spec.tooMany);
+    throw invalidParameter(listName, `it takes at most ${spec.max} entries`);
+  }
+  const out: Entry[] = [];
+  parsed.forEach((item, i) => {
+    const n = `${listName}.${i + 1}`;
+    const leaf = (name: string, value: unknown) => {
+      if (typeof value !== "string")
+        throw invalidParameter(listName, `${name} must be a JSON string, ${shape}`);
+      out.push({ rest: name.slice(prefix.length), raw: value, name, fromJson: true });
+    };
+    if (spec.member.type !== "struct") {
+      leaf(n, item);
+      return;
+    }
+    if (item === null || typeof item !== "object" || Array.isArray(item))
+      throw invalidParameter(listName, `entry ${i + 1} must be a JSON object, ${shape}`);
+    for (const [member, value] of Object.entries(item)) leaf(`${n}.${member}`, value);
+  });
   return out;
 }

@@ -110,3 +110,63 @@ test("a missing or empty required parameter is MissingParameter naming it", () =
     );
   }
 });
+
+/** Lists that may arrive as one JSON array (KMS): beside the flattened form, or instead of it. */
+const jsonTable = {
+  ResourceId: { type: "list", member: { type: "string", maxLength: 8 }, max: 3, json: "also" },
+  Tag: {
+    type: "list",
+    member: { type: "struct", members: { Key: { type: "string" }, Value: { type: "string" } } },
+    max: 2,
+    tooMany: TOO_MANY_TAGS,
+    json: "also",
+  },
+  TagKeys: { type: "list", member: { type: "string" }, max: 20, json: "only", required: true },
+} as const satisfies ParamTable;
+const decodeJson = (params: Record<string, string>) =>
+  decodeParams(jsonTable, new Map(Object.entries({ TagKeys: '["k"]', ...params })));
+
+test("a list sent as a JSON array decodes as its flattened spelling would", () => {
+  assert.deepEqual(
+    decodeJson({ ResourceId: '["key-a","key-b"]', Tag: '[{"Key":"env","Value":"prod"},{"Key":"team"}]' }),
+    {
+      ResourceId: ["key-a", "key-b"],
+      Tag: [{ Key: "env", Value: "prod" }, { Key: "team" }],
+      TagKeys: ["k"],
+    },
+  );
+  assert.deepEqual(decodeJson({ "ResourceId.1": "key-a" }).ResourceId, ["key-a"]);
+  assert.deepEqual(decodeJson({ ResourceId: "[]" }).ResourceId, []);
+  assert.equal(decodeJson({ ResourceId: "" }).ResourceId, undefined);
+});
+
+const jsonRefused: [string, Record<string, string>, string, RegExp][] = [
+  ["not JSON", { Tag: "[{Key:env}]" }, "InvalidParameter", /"Tag" is not valid: it is not valid JSON/],
+  ["not an array", { Tag: '{"Key":"env"}' }, "InvalidParameter", /"Tag".*JSON array/],
+  ["an entry that is not an object", { Tag: '["env"]' }, "InvalidParameter", /entry 1 must be a JSON object/],
+  [
+    "a value that is not a string",
+    { Tag: '[{"Key":1}]' },
+    "InvalidParameter",
+    /Tag\.1\.Key must be a JSON string/,
+  ],
+  ["a member the entries do not have", { Tag: '[{"Colour":"red"}]' }, "InvalidParameter", /"Tag\.1\.Colour"/],
+  ["too many entries", { Tag: '[{"Key":"a"},{"Key":"b"},{"Key":"c"}]' }, "InvalidTagCount", /too many/],
+  ["an entry too long", { ResourceId: '["key-123456789"]' }, "InvalidParameter", /"ResourceId\.1"/],
+  [
+    "both spellings",
+    { ResourceId: '["a"]', "ResourceId.1": "b" },
+    "InvalidParameter",
+    /both as a JSON array/,
+  ],
+  ["a JSON-only list flattened", { "TagKeys.1": "k" }, "InvalidParameter", /"TagKeys\.1".*JSON array/],
+  ["a JSON-only list missing", { TagKeys: "" }, "MissingParameter", /"TagKeys"/],
+];
+for (const [title, params, code, message] of jsonRefused) {
+  test(`JSON list refused: ${title}`, () => {
+    assert.throws(
+      () => decodeJson(params),
+      (err: unknown) => err instanceof ServiceError && err.code === code && message.test(err.message),
+    );
+  });
+}

@@ -1,9 +1,8 @@
-import { resolveResourceInput } from "../../domain/inventory.ts";
-import type { Tag } from "../../domain/resource.ts";
-import { parsePattern, patternFilterMatches, tagFilterMatches } from "../../domain/tag-match.ts";
+import { parsePattern } from "../../domain/tag-match.ts";
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import type { PatternFilter, TagFilterSpec, TextMatch } from "../../store/store.ts";
 import { codePoints } from "../../validation.ts";
+import { type TagRowQuery, tagRowPage } from "../aliyun-common.ts";
 import {
   type EcsContext,
   requireDistinctKeys,
@@ -18,8 +17,6 @@ import { ecsResourceType } from "./resource-types.ts";
 export const PAGE_ROWS = 50;
 /** The tag key that asks for a resource group instead of a tag. */
 export const RESOURCE_GROUP_KEY = "acs:rm:rgId";
-/** Alibaba tokens carry no expiry of their own; tagd's outlive any sensible paging session. */
-const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 export const params = {
   RegionId: TAG_SERVICE_REGION_ID,
@@ -58,13 +55,6 @@ export const params = {
 
 type Request = ParamsOf<typeof params>;
 
-interface Row {
-  ResourceId: string;
-  ResourceType: string;
-  TagKey: string;
-  TagValue: string;
-}
-
 /**
  * ListTagResources (seed 001): the tags of `ResourceId.N`, or of the resources that carry every
  * `Tag.N` (a key alone: any value), or that pass every `TagFilter.N` pattern (AND across filters, OR
@@ -87,26 +77,21 @@ export async function handler(ctx: EcsContext, req: Request) {
   const { exact, group } = tagQuery(ctx, tags);
   const patterns = filters.map((f, i) => patternOf(f, i + 1));
   const query = JSON.stringify({ resourceType, ids, exact, group, patterns });
-  const binding = { accountId: ctx.accountId, region, query };
-  const cursor =
-    req.NextToken === undefined || req.NextToken === ""
-      ? undefined
-      : ctx.deps.tokens.open(req.NextToken, binding, TOKEN_TTL_MS);
-
-  const page =
-    ids.length > 0
-      ? await byIds(ctx, region, resourceType, ids, { exact, patterns, group }, cursor)
-      : await byQuery(ctx, region, resourceType, { exact, patterns, group }, cursor);
+  const rowQuery: TagRowQuery = {
+    region,
+    service: "ecs",
+    resourceType,
+    exact,
+    patterns,
+    group,
+    pageRows: PAGE_ROWS,
+    badToken: () => ecsError("Invalid.NextToken"),
+  };
+  const page = await tagRowPage(ctx, rowQuery, { ids, query, token: req.NextToken });
   return {
-    ...(page.cursor !== undefined ? { NextToken: ctx.deps.tokens.issue(binding, page.cursor) } : {}),
+    ...(page.nextToken !== undefined ? { NextToken: page.nextToken } : {}),
     TagResources: { TagResource: page.rows },
   };
-}
-
-interface Conditions {
-  exact: TagFilterSpec[];
-  patterns: PatternFilter[];
-  group: string | undefined;
 }
 
 /** `Tag.N` as exact filters, or the resource-group query it may stand for. */
@@ -168,83 +153,4 @@ function dedupe(values: TextMatch[]): TextMatch[] {
     seen.add(id);
     return true;
   });
-}
-
-function rowsOf(resourceId: string, resourceType: string, tags: Tag[]): Row[] {
-  return tags.map((t) => ({
-    ResourceId: resourceId,
-    ResourceType: resourceType,
-    TagKey: t.key,
-    TagValue: t.value,
-  }));
-}
-
-/**
- * `ResourceId.N`: at most 50 resources, so their rows are gathered whole and paged by position.
- * Resources tagd does not hold, or that carry no tag, have no rows.
- */
-async function byIds(
-  ctx: EcsContext,
-  region: string,
-  resourceType: string,
-  ids: string[],
-  c: Conditions,
-  cursor: string | undefined,
-): Promise<{ rows: Row[]; cursor?: string }> {
-  const names = ids.map(
-    (resourceId) =>
-      resolveResourceInput({
-        cloud: "alibaba",
-        accountId: ctx.accountId,
-        region,
-        service: "ecs",
-        resourceType,
-        resourceId,
-      }).name,
-  );
-  const tagged = await ctx.deps.store.getTagged(ctx.accountId, region, names);
-  const inGroup =
-    c.group === undefined
-      ? undefined
-      : await ctx.deps.store.getResources(
-          ctx.accountId,
-          tagged.map((t) => t.name),
-        );
-  const rows: Row[] = [];
-  for (const r of tagged) {
-    if (r.service !== "ecs" || r.resourceType !== resourceType) continue;
-    const tagMap = new Map(r.tags.map((t) => [t.key, t.value]));
-    if (!c.exact.every((f) => tagFilterMatches(f, tagMap))) continue;
-    if (!c.patterns.every((f) => patternFilterMatches(f, tagMap))) continue;
-    if (inGroup && inGroup.get(r.name)?.resourceGroupId !== c.group) continue;
-    rows.push(...rowsOf(r.name.slice(r.name.indexOf("/") + 1), resourceType, r.tags));
-  }
-  const start = cursor === undefined ? 0 : Number(cursor);
-  if (!Number.isSafeInteger(start) || start < 0 || start > rows.length) throw ecsError("Invalid.NextToken");
-  const end = start + PAGE_ROWS;
-  return { rows: rows.slice(start, end), ...(end < rows.length ? { cursor: String(end) } : {}) };
-}
-
-/** Tags, patterns or a resource group: a keyset page of resources from the store, flattened. */
-async function byQuery(
-  ctx: EcsContext,
-  region: string,
-  resourceType: string,
-  c: Conditions,
-  cursor: string | undefined,
-): Promise<{ rows: Row[]; cursor?: string }> {
-  if (cursor !== undefined && !/^[0-9]{1,16}$/.test(cursor)) throw ecsError("Invalid.NextToken");
-  const page = await ctx.deps.store.queryTagged({
-    accountId: ctx.accountId,
-    region,
-    tagFilters: c.exact,
-    patternFilters: c.patterns,
-    typeFilters: [{ service: "ecs", resourceType }],
-    ...(c.group !== undefined ? { resourceGroupId: c.group } : {}),
-    limit: PAGE_ROWS,
-    tagLimit: PAGE_ROWS,
-    cursor,
-  });
-  const rows = page.items.flatMap((r) => rowsOf(r.name.slice(r.name.indexOf("/") + 1), resourceType, r.tags));
-  return { rows, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) };
 }

@@ -1,13 +1,12 @@
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import { protocolError } from "../../protocols/aliyun-rpc.ts";
+import { currentTags, removeTags } from "../aliyun-common.ts";
 import {
-  currentTags,
   type EcsContext,
   LEGACY_TAGS,
   REGION_ID,
   RESOURCE_ID,
   RESOURCE_TYPE,
-  removeTags,
   requireRegion,
   requireRemovableKey,
   resolveTargets,

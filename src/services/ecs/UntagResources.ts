@@ -1,8 +1,8 @@
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import { removeTags } from "../aliyun-common.ts";
 import {
   type EcsContext,
   RESOURCE_IDS,
-  removeTags,
   requireRegion,
   requireRemovableKey,
   resolveTargets,

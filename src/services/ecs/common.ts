@@ -1,17 +1,19 @@
 import type { Deps } from "../../deps.ts";
 import { isAlibabaRegion } from "../../domain/alibaba-regions.ts";
-import { resolveResourceInput } from "../../domain/inventory.ts";
 import type { ResourceRecord, Tag } from "../../domain/resource.ts";
-import { ALIBABA_TAG_RULES, perResourceLimit, textProblem } from "../../domain/tags.ts";
 import type { ListSpec, ScalarSpec } from "../../protocols/aliyun-params.ts";
 import type { RpcContext } from "../../protocols/aliyun-rpc.ts";
-import { codePoints } from "../../validation.ts";
+import {
+  addTags as addAliyunTags,
+  duplicateKeys,
+  removableKeyProblem,
+  resolveRecords,
+  tagRuleProblem,
+} from "../aliyun-common.ts";
 import { type EcsErrorCode, ecsError, ecsSpec } from "./errors.ts";
 import { ecsResourceType } from "./resource-types.ts";
 
 export type EcsContext = RpcContext<Deps>;
-
-const RULES = ALIBABA_TAG_RULES;
 
 // Parameter specs the actions share. The tag service's own actions (TagResources, UntagResources,
 // ListTagResources) answer a missing parameter with `MissingParameter.<Name>` (404, seed 001); the
@@ -78,13 +80,9 @@ export function validateTags(entries: TagEntry[], valueRequired: boolean): Tag[]
       throw ecsError("InvalidTag.Mismatch", { n });
     const key = entry.Key;
     const value = entry.Value ?? "";
-    const keyLength = codePoints(key);
-    if (keyLength < RULES.keyLength.min || keyLength > RULES.keyLength.max)
-      throw ecsError("InvalidTagKey.Malformed", { n });
-    if (textProblem(key, RULES.reservedKeyPrefixes, RULES)) throw ecsError("InvalidTagKey.Malformed", { n });
-    if (codePoints(value) > RULES.valueLength.max) throw ecsError("InvalidTagValue.Malformed", { n });
-    if (textProblem(value, RULES.reservedValuePrefixes ?? [], RULES))
-      throw ecsError("InvalidTagValue.Malformed", { n });
+    const problem = tagRuleProblem(key, value);
+    if (problem)
+      throw ecsError(problem.part === "Key" ? "InvalidTagKey.Malformed" : "InvalidTagValue.Malformed", { n });
     tags.push({ key, value });
   });
   requireDistinctKeys(tags.map((t) => t.key));
@@ -93,25 +91,15 @@ export function validateTags(entries: TagEntry[], valueRequired: boolean): Tag[]
 
 /** `Duplicate.TagKey` for a key given twice, `TagKey.Duplication` for keys equal but for case. */
 export function requireDistinctKeys(keys: string[]): void {
-  const exact = new Set<string>();
-  const folded = new Set<string>();
-  for (const key of keys) {
-    if (exact.has(key)) throw ecsError("Duplicate.TagKey");
-    exact.add(key);
-  }
-  for (const key of keys) {
-    const lower = key.toLowerCase();
-    if (folded.has(lower)) throw ecsError("TagKey.Duplication");
-    folded.add(lower);
-  }
+  const duplicate = duplicateKeys(keys);
+  if (duplicate === "exact") throw ecsError("Duplicate.TagKey");
+  if (duplicate === "case") throw ecsError("TagKey.Duplication");
 }
 
 /**
  * The resources a write names, as inventory records of the caller's account and region. The type
  * must be one the action takes; an id must have its type's form; in strict inventory mode it must be
- * registered. All of it is checked before anything is written. The canonical name carries the
- * account and the region, so another account's (or region's) resource of the same id is simply not
- * this one: it stays invisible.
+ * registered. All of it is checked before anything is written.
  */
 export async function resolveTargets(
   ctx: EcsContext,
@@ -122,59 +110,16 @@ export async function resolveTargets(
 ): Promise<ResourceRecord[]> {
   const type = ecsResourceType(resourceType, legacyOnly);
   if (!type) throw ecsError("InvalidResourceType.NotFound");
-  const records = [...new Set(ids)].map((id) => {
+  for (const id of ids) {
     if (type.notTaggable?.test(id)) throw ecsError("InvalidResourceId.NotSupported");
     if (!type.id.test(id)) throw ecsError("InvalidResourceId.NotFound");
-    return resolveResourceInput({
-      cloud: "alibaba",
-      accountId: ctx.accountId,
-      region,
-      service: "ecs",
-      resourceType,
-      resourceId: id,
-    });
-  });
-  const known = await ctx.deps.store.getResources(
-    ctx.accountId,
-    records.map((r) => r.name),
+  }
+  return resolveRecords(ctx, { region, service: "ecs", resourceType }, ids, () =>
+    ecsError("InvalidResourceId.NotFound"),
   );
-  if (ctx.deps.inventory !== "open" && records.some((r) => !known.has(r.name)))
-    throw ecsError("InvalidResourceId.NotFound");
-  return records.map((r) => known.get(r.name) ?? r);
 }
 
-/** The tags the resources carry now, by name (none for a resource never tagged). */
-export async function currentTags(
-  ctx: EcsContext,
-  region: string,
-  records: ResourceRecord[],
-): Promise<Map<string, Tag[]>> {
-  const tagged = await ctx.deps.store.getTagged(
-    ctx.accountId,
-    region,
-    records.map((r) => r.name),
-  );
-  return new Map(tagged.map((t) => [t.name, t.tags]));
-}
-
-/** The tags a resource would carry with `set` written over `current`. */
-export function merged(current: Tag[], set: Tag[]): number {
-  const keys = new Set(current.map((t) => t.key));
-  for (const t of set) keys.add(t.key);
-  return keys.size;
-}
-
-/**
- * A store `check` refusing more than 20 tags on a resource; it runs inside the write transaction, so
- * concurrent writers cannot pass the limit together.
- */
-export const withinQuota = perResourceLimit(RULES);
-
-/**
- * Adds `tags` to every record, all or nothing as far as the request can tell: the per-resource limit
- * is checked on every resource before anything is written, and again by the store in each resource's
- * transaction (a concurrent writer that got there first makes this request fail on that resource).
- */
+/** Adds `tags` to every record (see the shared `addTags`), answering the limit with `quotaCode`. */
 export async function addTags(
   ctx: EcsContext,
   region: string,
@@ -182,76 +127,14 @@ export async function addTags(
   tags: Tag[],
   quotaCode: EcsErrorCode,
 ): Promise<void> {
-  const quota = (detail: string) =>
-    quotaCode === "QuotaExceed.Tags" ? ecsError(quotaCode, { detail }) : ecsError(quotaCode);
-  const current = await currentTags(ctx, region, records);
-  for (const record of records) {
-    const count = merged(current.get(record.name) ?? [], tags);
-    if (count > RULES.maxTagsPerResource) {
-      throw quota(
-        `The resource ${record.resourceId} would have ${count} tags; a resource can have at most ${RULES.maxTagsPerResource}.`,
-      );
-    }
-  }
-  const results = await ctx.deps.store.applyTagChanges(
-    ctx.accountId,
-    records.map((resource) => ({
-      resource,
-      register: ctx.deps.inventory === "open",
-      set: tags,
-      remove: [],
-      check: withinQuota,
-    })),
-  );
-  for (const result of results) {
-    if (result.ok) continue;
-    if (result.kind === "ResourceNotFound") throw ecsError("InvalidResourceId.NotFound");
-    throw quota(`${result.message}.`);
-  }
+  await addAliyunTags(ctx, region, records, tags, {
+    quota: (detail) =>
+      quotaCode === "QuotaExceed.Tags" ? ecsError(quotaCode, { detail }) : ecsError(quotaCode),
+    notFound: () => ecsError("InvalidResourceId.NotFound"),
+  });
 }
 
 /** `InvalidTagKey.Malformed` for a key a caller may not name in a removal (empty, too long, reserved). */
 export function requireRemovableKey(key: string, param: string): void {
-  const length = codePoints(key);
-  if (
-    length < RULES.keyLength.min ||
-    length > RULES.keyLength.max ||
-    textProblem(key, RULES.reservedKeyPrefixes, RULES)
-  )
-    throw ecsError("InvalidTagKey.Malformed", { detail: `(${param})` });
-}
-
-/**
- * Removes tags from every record: the given keys, or with `all` every tag. A resource tagd has never
- * seen carries no tags, so there is nothing to remove from it (open mode registers nothing here).
- * With `expect`, a key goes only while it still has the expected value: checked inside the write
- * transaction, and false is returned when a concurrent write changed it (nothing was written).
- */
-export async function removeTags(
-  ctx: EcsContext,
-  records: ResourceRecord[],
-  removal: { keys: string[]; all: boolean; expect?: ReadonlyMap<string, string> },
-): Promise<boolean> {
-  if (removal.keys.length === 0 && !removal.all) return true;
-  const expect = removal.expect;
-  const check = expect
-    ? (current: Tag[]) =>
-        current.some((t) => expect.has(t.key) && expect.get(t.key) !== t.value)
-          ? "changed concurrently"
-          : null
-    : undefined;
-  const results = await ctx.deps.store.applyTagChanges(
-    ctx.accountId,
-    records.map((resource) => ({
-      resource,
-      register: false,
-      set: [],
-      remove: removal.keys,
-      removeAll: removal.keys.length === 0 && removal.all,
-      ...(check ? { check } : {}),
-    })),
-  );
-  // Removing never adds a tag: the only refusals are a resource the inventory does not hold (nothing
-  // to remove) and, with `expect`, a value that changed meanwhile.
-  return results.every((r) => r.ok || r.kind === "ResourceNotFound");
+  if (removableKeyProblem(key)) throw ecsError("InvalidTagKey.Malformed", { detail: `(${param})` });
 }

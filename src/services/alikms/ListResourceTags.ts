@@ -1,0 +1,25 @@
+import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import { currentTags } from "../aliyun-common.ts";
+import { type AliKmsContext, resolveLegacyTarget } from "./common.ts";
+import { LEGACY_TARGET } from "./legacy.ts";
+
+/**
+ * ListResourceTags (legacy): the tags of one key, by key, as the SDK's model reads them:
+ * `{"Tags":{"Tag":[{"KeyId","TagKey","TagValue"}]}}`.
+ */
+export const params = {
+  RegionId: LEGACY_TARGET.RegionId,
+  KeyId: { ...LEGACY_TARGET.KeyId, required: true },
+} as const satisfies ParamTable;
+
+export async function handler(ctx: AliKmsContext, req: ParamsOf<typeof params>) {
+  const target = await resolveLegacyTarget(ctx, req);
+  const tags = target.known
+    ? ((await currentTags(ctx, target.record.region, [target.record])).get(target.record.name) ?? [])
+    : [];
+  return {
+    Tags: {
+      Tag: tags.map((t) => ({ KeyId: target.record.resourceId, TagKey: t.key, TagValue: t.value })),
+    },
+  };
+}
