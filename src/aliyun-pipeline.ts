@@ -133,7 +133,12 @@ export class AliyunRpcPipeline {
       if (err instanceof DomainError && product) return fail(product.domainError(err));
       if (err instanceof StoreUnavailableError) {
         request.log.warn({ err }, "store unavailable");
-        return fail(protocolError("ServiceUnavailable"));
+        // The product's own answer where it documents one (ECS: 500), else the gateway's 503.
+        return fail(
+          product
+            ? product.domainError(new DomainError("StoreUnavailable", err.message))
+            : protocolError("ServiceUnavailable"),
+        );
       }
       request.log.error({ err }, "unexpected failure");
       return fail(protocolError("InternalError"));

@@ -12,6 +12,7 @@ import {
   ALIBABA_KEY_2,
   ALIBABA_SIGNATURES,
   aliError,
+  callRpc,
   startServer,
   type TestServer,
 } from "../helpers.ts";
@@ -346,4 +347,36 @@ test("ListTagResources without ResourceType: MissingParameter.ResourceType (404)
   );
   assert.equal(err.code, "MissingParameter.ResourceType");
   assert.equal(err.status, 404);
+});
+
+test("owner and scope parameters only Alibaba's own services may set: PermissionDenied.* (403), nothing done", async () => {
+  const cases: [string, string][] = [
+    ["TagOwnerUid", "PermissionDenied.TagOwnerUid"],
+    ["TagOwnerBid", "PermissionDenied.TagOwnerBid"],
+    ["Scope", "PermissionDenied.Scope"],
+  ];
+  for (const action of ["ListTagResources", "TagResources", "UntagResources"]) {
+    for (const [param, code] of cases) {
+      const err = await aliError(
+        callRpc(server, action, {
+          RegionId: REGION,
+          ResourceType: "instance",
+          "ResourceId.1": "i-web1",
+          "Tag.1.Key": "owned",
+          "Tag.1.Value": "x",
+          "TagKey.1": "env",
+          [param]: "1",
+        }),
+      );
+      assert.equal(err.code, code, `${action} ${param}`);
+      assert.equal(err.status, 403);
+    }
+  }
+  const [still] = await server.tagd.store.getTagged(ALIBABA_ACCOUNT, REGION, [
+    `acs:ecs:${REGION}:${ALIBABA_ACCOUNT}:instance/i-web1`,
+  ]);
+  assert.deepEqual(
+    still?.tags.map((t) => t.key),
+    ["app", "env", "team"],
+  );
 });

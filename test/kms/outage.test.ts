@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
+import { ListTagResourcesRequest } from "@alicloud/ecs20140526";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { sdkError, startServer, type TestServer } from "../helpers.ts";
+import { aliError, sdkError, startServer, type TestServer } from "../helpers.ts";
 import { dropSchema, PG_SKIP, PG_URL } from "../store/engines.ts";
 import { kmsTagsOf, newKeyId, tagKey } from "./kms.ts";
 
@@ -55,7 +56,7 @@ class Relay {
   }
 }
 
-describe("KMS while the database is unreachable (postgres)", { skip: PG_SKIP }, () => {
+describe("KMS and ECS while the database is unreachable (postgres)", { skip: PG_SKIP }, () => {
   let relay: Relay;
   let server: TestServer;
   let kms: KMSClient;
@@ -85,6 +86,20 @@ describe("KMS while the database is unreachable (postgres)", { skip: PG_SKIP }, 
     assert.equal(err.status, 503);
     const listed = await sdkError(kmsTagsOf(kms, id));
     assert.equal(listed.name, "DependencyTimeoutException");
+    // Alibaba ECS, meanwhile: its ListTagResources table gives ServiceUnavailable as 500.
+    const ecs = await aliError(
+      server
+        .ecs()
+        .listTagResources(
+          new ListTagResourcesRequest({
+            regionId: "cn-hangzhou",
+            resourceType: "instance",
+            resourceId: ["i-1"],
+          }),
+        ),
+    );
+    assert.equal(ecs.code, "ServiceUnavailable");
+    assert.equal(ecs.status, 500);
     await relay.open();
     let back = false;
     for (let i = 0; i < 100 && !back; i++) {

@@ -5,6 +5,8 @@ import { codePoints } from "../../validation.ts";
 import { type TagRowQuery, tagRowPage } from "../aliyun-common.ts";
 import {
   type EcsContext,
+  OWNER_PARAMS,
+  refuseOwnerParams,
   requireDistinctKeys,
   requireRegion,
   TAG_SERVICE_REGION_ID,
@@ -51,6 +53,7 @@ export const params = {
     tooMany: ecsSpec("InvalidTagFilter.Malformed"),
   },
   NextToken: { type: "string", maxLength: 2048 },
+  ...OWNER_PARAMS,
 } as const satisfies ParamTable;
 
 type Request = ParamsOf<typeof params>;
@@ -64,6 +67,7 @@ type Request = ParamsOf<typeof params>;
  * key and value indexes.
  */
 export async function handler(ctx: EcsContext, req: Request) {
+  refuseOwnerParams(req);
   const region = requireRegion(req.RegionId as string);
   const resourceType = req.ResourceType as string;
   if (!ecsResourceType(resourceType, false)) throw ecsError("InvalidResourceType.NotFound");

@@ -2,7 +2,9 @@ import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import {
   addTags,
   type EcsContext,
+  OWNER_PARAMS,
   RESOURCE_IDS,
+  refuseOwnerParams,
   requireRegion,
   resolveTargets,
   TAG_SERVICE_REGION_ID,
@@ -21,9 +23,11 @@ export const params = {
   ResourceType: TAG_SERVICE_RESOURCE_TYPE,
   ResourceId: RESOURCE_IDS,
   Tag: { ...TAGS, required: true, missing: ecsSpec("MissingParameter.Tags") },
+  ...OWNER_PARAMS,
 } as const satisfies ParamTable;
 
 export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
+  refuseOwnerParams(req);
   const region = requireRegion(req.RegionId as string);
   const tags = validateTags(req.Tag ?? [], false);
   const records = await resolveTargets(ctx, region, req.ResourceType as string, req.ResourceId ?? [], false);

@@ -2,7 +2,9 @@ import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import { removeTags } from "../aliyun-common.ts";
 import {
   type EcsContext,
+  OWNER_PARAMS,
   RESOURCE_IDS,
+  refuseOwnerParams,
   requireRegion,
   requireRemovableKey,
   resolveTargets,
@@ -21,9 +23,11 @@ export const params = {
   ResourceId: RESOURCE_IDS,
   TagKey: { type: "list", member: { type: "string" }, max: 20, tooMany: ecsSpec("InvalidTagCount") },
   All: { type: "boolean" },
+  ...OWNER_PARAMS,
 } as const satisfies ParamTable;
 
 export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
+  refuseOwnerParams(req);
   const region = requireRegion(req.RegionId as string);
   const keys = req.TagKey ?? [];
   keys.forEach((key, i) => {

@@ -1,7 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import { isAlibabaRegion } from "../../domain/alibaba-regions.ts";
 import type { ResourceRecord, Tag } from "../../domain/resource.ts";
-import type { ListSpec, ScalarSpec } from "../../protocols/aliyun-params.ts";
+import type { ListSpec, ParamTable, ScalarSpec } from "../../protocols/aliyun-params.ts";
 import type { RpcContext } from "../../protocols/aliyun-rpc.ts";
 import {
   addTags as addAliyunTags,
@@ -137,4 +137,21 @@ export async function addTags(
 /** `InvalidTagKey.Malformed` for a key a caller may not name in a removal (empty, too long, reserved). */
 export function requireRemovableKey(key: string, param: string): void {
   if (removableKeyProblem(key)) throw ecsError("InvalidTagKey.Malformed", { detail: `(${param})` });
+}
+
+/**
+ * Parameters of the tag service that only Alibaba Cloud's own services may set (tagging on behalf of
+ * another owner, system-scope tags): an account's caller setting one is refused, as the
+ * ListTagResources table documents (`PermissionDenied.TagOwnerUid` / `.TagOwnerBid` / `.Scope`, 403).
+ */
+export const OWNER_PARAMS = {
+  TagOwnerUid: { type: "string", maxLength: 64 },
+  TagOwnerBid: { type: "string", maxLength: 64 },
+  Scope: { type: "string", maxLength: 64 },
+} as const satisfies ParamTable;
+
+export function refuseOwnerParams(req: { TagOwnerUid?: string; TagOwnerBid?: string; Scope?: string }): void {
+  if (req.TagOwnerUid !== undefined) throw ecsError("PermissionDenied.TagOwnerUid");
+  if (req.TagOwnerBid !== undefined) throw ecsError("PermissionDenied.TagOwnerBid");
+  if (req.Scope !== undefined) throw ecsError("PermissionDenied.Scope");
 }

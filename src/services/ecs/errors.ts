@@ -81,6 +81,20 @@ export const ECS_ERRORS = {
   },
   "InvalidTagFilter.Malformed": { status: 403, message: "The specified TagFilter is not valid." },
   "Invalid.NextToken": { status: 403, message: "The specified NextToken is not valid." },
+  "PermissionDenied.TagOwnerUid": {
+    status: 403,
+    message: "The specified operator not have permission to set TagOwnerUid value.",
+  },
+  "PermissionDenied.TagOwnerBid": {
+    status: 403,
+    message: "The specified operator not have permission to set TagOwnerBid value.",
+  },
+  "PermissionDenied.Scope": {
+    status: 403,
+    message: "The specified operator not have permission to set Scope value.",
+  },
+  // The ListTagResources table gives the store being unreachable as 500, not the gateway's 503.
+  ServiceUnavailable: { status: 500, message: "The service is unavailable, please try again later." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type EcsErrorCode = keyof typeof ECS_ERRORS;
@@ -111,7 +125,7 @@ export function ecsDomainError(err: DomainError): ServiceError {
     case "PaginationTokenExpired":
       return ecsError("Invalid.NextToken");
     case "StoreUnavailable":
-      return protocolError("ServiceUnavailable");
+      return ecsError("ServiceUnavailable");
     default:
       return invalidParameter("(request)", err.message);
   }
