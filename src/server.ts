@@ -11,8 +11,10 @@ import { KeyRing } from "./auth/identity.ts";
 import { SigningKeyCache } from "./auth/sigv4.ts";
 import { DEVELOPMENT_CONFIG, type TagdConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
+import { PolicyEngine } from "./domain/compliance.ts";
 import { resolveImport } from "./domain/inventory.ts";
 import { TokenSigner } from "./domain/pagination.ts";
+import { catchUpCompliance, TagPolicies } from "./domain/policy-admin.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
@@ -79,13 +81,19 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   const secret =
     config.paginationSecret ??
     (await store.getOrSetMeta("pagination_secret", randomBytes(32).toString("hex")));
+  const now = options.now ?? Date.now;
+  const policies = new PolicyEngine(config);
+  store.setPolicySource(policies);
   const deps: Deps = {
     store,
     tokens: new TokenSigner(secret, options.now),
     inventory: config.inventory,
     config,
-    now: options.now ?? Date.now,
+    policies,
+    tagPolicies: new TagPolicies(store, policies, now),
+    now,
   };
+  await catchUpCompliance(store, policies);
   if (config.resources.length > 0)
     await store.upsertResources(mergeDuplicates(config.resources.map(resolveImport)));
 

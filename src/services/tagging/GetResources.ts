@@ -65,38 +65,29 @@ export async function handler(ctx: TaggingContext, req: Request) {
   }
   const tagFilters = parseTagFilters(req.TagFilters ?? []);
   const typeFilters = parseTypeFilters(req.ResourceTypeFilters ?? []);
-  const query = canonicalQuery(tagFilters, typeFilters, req.ExcludeCompliantResources === true);
+  const excludeCompliant = req.ExcludeCompliantResources === true;
+  const query = canonicalQuery(tagFilters, typeFilters, excludeCompliant);
   const page = await ctx.deps.store.queryTagged({
     accountId: ctx.accountId,
     region: ctx.region,
     tagFilters,
     typeFilters,
+    noncompliantOnly: excludeCompliant,
+    withCompliance: includeCompliance,
     limit: perPage,
     tagLimit: tagsPerPage,
     cursor: openToken(ctx, req.PaginationToken, query),
   });
-  return response(
-    pageToken(ctx, page.cursor, query),
-    page.items,
-    includeCompliance,
-    req.ExcludeCompliantResources === true,
-  );
+  return response(pageToken(ctx, page.cursor, query), page.items, includeCompliance);
 }
 
 /**
- * "Set this to true if you are interested in retrieving information on noncompliant resources only."
- * Leaving resources out after the store's page can make a page short or empty while a token
- * follows, which the seed allows: "A query can return fewer than this maximum, even if there are
- * more results still to return."
+ * "Set this to true if you are interested in retrieving information on noncompliant resources only":
+ * the store pages the noncompliant resources themselves (their own index, keyset by rid), so every
+ * page is full until the last.
  */
-function response(
-  token: string,
-  items: TaggedResource[],
-  includeCompliance: boolean,
-  excludeCompliant: boolean,
-) {
-  const kept = excludeCompliant ? items.filter((r) => !compliance(r).ComplianceStatus) : items;
-  const list = kept.map((r) => mappingJson(r, includeCompliance)).join(",");
+function response(token: string, items: TaggedResource[], includeCompliance: boolean) {
+  const list = items.map((r) => mappingJson(r, includeCompliance)).join(",");
   return new EncodedJson(`{"PaginationToken":${JSON.stringify(token)},"ResourceTagMappingList":[${list}]}`);
 }
 
@@ -118,8 +109,10 @@ async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], i
     ctx.accountId,
     ctx.region,
     arns.map((a) => a.arn),
+    includeCompliance,
   );
-  return response("", found, includeCompliance, req.ExcludeCompliantResources === true);
+  const kept = req.ExcludeCompliantResources ? found.filter((r) => !compliance(r).ComplianceStatus) : found;
+  return response("", kept, includeCompliance);
 }
 
 function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilterSpec[] {

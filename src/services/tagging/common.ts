@@ -118,14 +118,16 @@ export function collectFailures(
 }
 
 /**
- * Tag policies arrive with the compliance issue; with no policy in force every resource is
- * compliant, which is what AWS reports for an account without an effective tag policy.
+ * A resource's ComplianceDetails: compliant unless the store holds a noncompliance record for it
+ * (kept current with every tag and policy change). An account without an effective tag policy has
+ * only compliant resources.
  */
-export function compliance(_r: TaggedResource) {
+export function compliance(r: TaggedResource) {
+  const found = r.compliance ?? null;
   return {
-    ComplianceStatus: true,
-    NoncompliantKeys: [] as string[],
-    KeysWithNoncompliantValues: [] as string[],
+    ComplianceStatus: found === null,
+    NoncompliantKeys: found?.noncompliantKeys ?? [],
+    KeysWithNoncompliantValues: found?.keysWithNoncompliantValues ?? [],
   };
 }
 

@@ -1,11 +1,16 @@
 import { type Kysely, Migrator, sql } from "kysely";
+import type { StoredTagPolicy } from "../../domain/policies.ts";
 import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
 import { type EngineName, migrations } from "../migrations/index.ts";
 import type {
+  ComplianceCount,
+  ComplianceCountQuery,
+  ComplianceRow,
   ImportResult,
   InventoryQuery,
   KeyQuery,
   Page,
+  PolicySource,
   ResourceImport,
   ResourceKey,
   TagChange,
@@ -17,11 +22,12 @@ import type {
   ValueQuery,
 } from "../store.ts";
 import { CounterDeltas, counterKey } from "./bulk.ts";
+import { ComplianceKeeper, decodeNoncompliance, loadPolicies } from "./compliance.ts";
 import type { SqlEngine, SqlExec } from "./engine.ts";
 import { importResources } from "./import.ts";
 import { SqlJobQueue } from "./jobs.ts";
-import { Listings } from "./listing.ts";
-import { chunks, compareText, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
+import { Listings, typeClause, typeParams } from "./listing.ts";
+import { chunks, compareText, decodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
@@ -46,6 +52,7 @@ export class SqlTagStore implements TagStore {
   private readonly pending: PendingWrite[] = [];
   private flushing = false;
   private readonly listings: Listings;
+  private readonly compliance = new ComplianceKeeper();
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -53,7 +60,7 @@ export class SqlTagStore implements TagStore {
   ) {
     this.engine = sqlEngine.name;
     this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks);
-    this.writer = new TagWriter(sqlEngine.rowLocks);
+    this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance);
     this.listings = new Listings(sqlEngine.reader, sqlEngine.scopeRevisions);
   }
 
@@ -123,7 +130,7 @@ export class SqlTagStore implements TagStore {
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {
     if (items.length === 0) return Promise.resolve({ created: 0, updated: 0, tags: 0 });
     return this.sqlEngine.writeTransaction((exec) =>
-      importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items),
+      importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items, this.compliance),
     );
   }
 
@@ -145,6 +152,7 @@ export class SqlTagStore implements TagStore {
         await this.writer.dropAll(tx, key.accountId, row, deltas);
         deltas.touch(key.accountId, row.region);
         await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
+        await this.compliance.clear(tx, key.accountId, [row.rid]);
         deleted++;
       }
       await deltas.apply(tx, this.sqlEngine.scopeRevisions);
@@ -290,8 +298,152 @@ export class SqlTagStore implements TagStore {
     return this.listings.queryTagged(q);
   }
 
-  getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
-    return this.listings.getTagged(accountId, region, names);
+  getTagged(
+    accountId: string,
+    region: string,
+    names: string[],
+    withCompliance?: boolean,
+  ): Promise<TaggedResource[]> {
+    return this.listings.getTagged(accountId, region, names, withCompliance);
+  }
+
+  setPolicySource(source: PolicySource): void {
+    this.compliance.source = source;
+  }
+
+  putTagPolicy(policy: StoredTagPolicy): Promise<number> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO tag_policies (name, content, targets, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET content = excluded.content, targets = excluded.targets,
+           updated_at = excluded.updated_at`,
+        [policy.name, policy.content, JSON.stringify(policy.targets), policy.updatedAt],
+      );
+      return this.raiseRevision(tx);
+    });
+  }
+
+  deleteTagPolicy(name: string): Promise<number | null> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      const gone = await tx.query<{ name: string }>(
+        "DELETE FROM tag_policies WHERE name = ? RETURNING name",
+        [name],
+      );
+      return gone.length === 0 ? null : this.raiseRevision(tx);
+    });
+  }
+
+  private async raiseRevision(tx: SqlExec): Promise<number> {
+    const [row] = await tx.query<{ revision: number }>(
+      "UPDATE policy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+      [],
+    );
+    return Number(row?.revision);
+  }
+
+  listTagPolicies(): Promise<StoredTagPolicy[]> {
+    return loadPolicies(this.sqlEngine.reader);
+  }
+
+  async policyRevision(): Promise<{ revision: number; evaluated: number }> {
+    const [row] = await this.sqlEngine.reader.query<{ revision: number; evaluated: number }>(
+      "SELECT revision, evaluated FROM policy_revision WHERE id = 1",
+      [],
+    );
+    return { revision: Number(row?.revision ?? 0), evaluated: Number(row?.evaluated ?? 0) };
+  }
+
+  async markEvaluated(revision: number): Promise<void> {
+    await this.sqlEngine.writeTransaction((tx) =>
+      tx.query("UPDATE policy_revision SET evaluated = ? WHERE id = 1 AND evaluated < ?", [
+        revision,
+        revision,
+      ]),
+    );
+  }
+
+  reevaluate(accountId: string, after: number, limit: number): Promise<number | undefined> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      const rows = await tx.query<
+        Pick<ResourceRow, "rid" | "region" | "service" | "resource_type" | "tags_json">
+      >(
+        `SELECT rid, region, service, resource_type, tags_json FROM resources
+         WHERE account_id = ? AND rid > ? AND tagged = 1 ORDER BY rid LIMIT ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
+        [accountId, after, limit],
+      );
+      if (rows.length === 0) return undefined;
+      // Read after the rows are locked: see ComplianceKeeper.
+      const policy = await this.compliance.policyFor(tx, accountId);
+      const deltas = new CounterDeltas();
+      if (!policy) {
+        await this.compliance.clear(
+          tx,
+          accountId,
+          rows.map((r) => Number(r.rid)),
+        );
+      }
+      for (const row of rows) {
+        deltas.touch(accountId, row.region);
+        if (!policy) continue;
+        const tags = [...decodeTags(row.tags_json)].map(([key, value]) => ({ key, value }));
+        await this.compliance.record(tx, policy, accountId, { ...row, rid: Number(row.rid) }, tags);
+      }
+      // Listings cached by scope revision (PostgreSQL) must not answer with the old compliance.
+      await deltas.apply(tx, this.sqlEngine.scopeRevisions);
+      return rows.length < limit ? undefined : Number(rows[rows.length - 1]?.rid);
+    });
+  }
+
+  async complianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
+    const where = ["r.account_id = ?", "r.tagged = 1"];
+    const params: unknown[] = [q.accountId];
+    if (q.regions?.length) {
+      where.push(`r.region IN (${marks(q.regions.length)})`);
+      params.push(...q.regions);
+    }
+    if (q.tagKeys?.length) {
+      const regions = q.regions?.length ? ` AND t.region IN (${marks(q.regions.length)})` : "";
+      where.push(
+        `r.rid IN (SELECT t.rid FROM tags t WHERE t.account_id = ?${regions} AND t.key IN (${marks(q.tagKeys.length)}))`,
+      );
+      params.push(q.accountId, ...(q.regions ?? []), ...q.tagKeys);
+    }
+    const types = q.typeFilters?.length ? typeClause(q.typeFilters, "r.") : "";
+    if (q.typeFilters?.length) params.push(...typeParams(q.typeFilters));
+    const rows = await this.sqlEngine.reader.rows<[string, string, string, number, number]>(
+      `SELECT r.region, r.service, r.resource_type, COUNT(*), COUNT(n.rid)
+       FROM resources r LEFT JOIN noncompliance n ON n.account_id = r.account_id AND n.rid = r.rid
+       WHERE ${where.join(" AND ")}${types}
+       GROUP BY r.region, r.service, r.resource_type`,
+      params,
+    );
+    return rows.map(([region, service, resourceType, resources, noncompliant]) => ({
+      region,
+      service,
+      resourceType,
+      resources: Number(resources),
+      noncompliant: Number(noncompliant),
+    }));
+  }
+
+  async scanCompliance(accountId: string, after: number, limit: number): Promise<ComplianceRow[]> {
+    const rows = await this.sqlEngine.reader.rows<
+      [number, string, string, string, string, string, string | null, string | null]
+    >(
+      `SELECT r.rid, r.name, r.region, r.service, r.resource_type, r.tags_json, n.keys_json, n.value_keys_json
+       FROM resources r LEFT JOIN noncompliance n ON n.account_id = r.account_id AND n.rid = r.rid
+       WHERE r.account_id = ? AND r.tagged = 1 AND r.rid > ? ORDER BY r.rid LIMIT ?`,
+      [accountId, after, limit],
+    );
+    return rows.map(([rid, name, region, service, resourceType, tagsJson, keys, values]) => ({
+      rid: Number(rid),
+      name,
+      region,
+      service,
+      resourceType,
+      tagsJson,
+      noncompliance: decodeNoncompliance(keys, values),
+    }));
   }
 
   listTagKeys(q: KeyQuery): Promise<Page<string>> {
