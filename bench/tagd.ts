@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { send, waitForHealth } from "./http.ts";
-import { ACCOUNT_ID, REGION } from "./inventory.ts";
+import { ACCOUNT_ID, POLICY_ACCOUNT_ID, REGION } from "./inventory.ts";
 import type { ApiTarget } from "./operations.ts";
 import { type Child, freePort, onAsyncCleanup, onCleanup, RssSampler, startNode } from "./processes.ts";
 import { type Credentials, SigV4Signer } from "./sigv4-client.ts";
@@ -24,7 +24,11 @@ const CONFIG = {
       management: true,
       accessKeys: [{ accessKeyId: CREDENTIALS.accessKeyId, secret: CREDENTIALS.secret }],
     },
+    // A member with a tag policy and no resources: the compliance actions need a policy attached
+    // somewhere, and the measured account stays without one (its tag writes are measured as such).
+    { id: POLICY_ACCOUNT_ID, cloud: "aws" },
   ],
+  organization: { id: "o-benchorg0001", root: "r-bench", accounts: [ACCOUNT_ID, POLICY_ACCOUNT_ID] },
 };
 
 export interface TagdInstance {

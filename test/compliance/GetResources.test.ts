@@ -9,8 +9,8 @@ import {
 import {
   ACCOUNT_A,
   ACCOUNT_B,
-  KEY_B,
   ec2Arn,
+  KEY_B,
   sdkError,
   startServer,
   type TestServer,

@@ -1,9 +1,16 @@
-import { awsService } from "../../domain/aws-services.ts";
 import type { TaggedResource } from "../../domain/resource.ts";
 import { EncodedJson } from "../../protocols/aws-json.ts";
 import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
-import { compliance, mappingJson, openToken, pageToken, parseArns, type TaggingContext } from "./common.ts";
+import {
+  compliance,
+  mappingJson,
+  openToken,
+  pageToken,
+  parseArns,
+  parseTypeFilters,
+  type TaggingContext,
+} from "./common.ts";
 import { invalidParameter } from "./errors.ts";
 import { ARN, PAGINATION_TOKEN, TAG_KEY } from "./shapes.ts";
 
@@ -129,22 +136,6 @@ function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilter
     }
     return { key: f.Key, values };
   });
-}
-
-/** `service` or `service:resourceType`, the strings embedded in ARNs. */
-function parseTypeFilters(filters: string[]): TypeFilterSpec[] {
-  const out = new Map<string, TypeFilterSpec>();
-  for (const filter of filters) {
-    const colon = filter.indexOf(":");
-    const service = colon < 0 ? filter : filter.slice(0, colon);
-    const resourceType = colon < 0 ? undefined : filter.slice(colon + 1);
-    if (service === "" || resourceType === "") {
-      throw invalidParameter(`Invalid resource type filter '${filter}': use service or service:resourceType`);
-    }
-    if (!awsService(service)) throw invalidParameter(`Unsupported service=${service}`);
-    out.set(filter, resourceType === undefined ? { service } : { service, resourceType });
-  }
-  return [...out.values()];
 }
 
 /** The filters in a canonical form: a token only continues the query it was issued for. */

@@ -1,6 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import type { AwsJsonService } from "../../protocols/aws-json.ts";
 import { TAGGING_ERRORS, taggingDomainError } from "./errors.ts";
+import * as GetComplianceSummary from "./GetComplianceSummary.ts";
 import * as GetResources from "./GetResources.ts";
 import * as GetTagKeys from "./GetTagKeys.ts";
 import * as GetTagValues from "./GetTagValues.ts";
@@ -17,5 +18,5 @@ export const taggingService: AwsJsonService<Deps> = {
   internalErrorCode: "InternalServiceException",
   unavailableErrorCode: "ServiceUnavailable",
   domainError: taggingDomainError,
-  actions: { GetResources, GetTagKeys, GetTagValues, TagResources, UntagResources },
+  actions: { GetComplianceSummary, GetResources, GetTagKeys, GetTagValues, TagResources, UntagResources },
 };
