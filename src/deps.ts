@@ -15,5 +15,7 @@ export interface Deps {
   policies: PolicyEngine;
   /** Tag policy changes, each followed by the re-evaluation of the accounts it affects. */
   tagPolicies: TagPolicies;
+  /** The compliance report worker of this instance: `kick` begins a report started here at once. */
+  reports: { kick(): void };
   now(): number;
 }

@@ -15,6 +15,7 @@ import { PolicyEngine } from "./domain/compliance.ts";
 import { resolveImport } from "./domain/inventory.ts";
 import { TokenSigner } from "./domain/pagination.ts";
 import { catchUpCompliance, TagPolicies } from "./domain/policy-admin.ts";
+import { ReportWorker } from "./domain/reports.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
 import { RequestLog } from "./request-log.ts";
@@ -36,6 +37,10 @@ export interface ServerOptions {
   /** The largest API request body, in bytes. */
   bodyLimit?: number;
   now?: () => number;
+  /** Whether this instance writes compliance reports (default true); false leaves them to others. */
+  reportWorker?: boolean;
+  /** How long a report's claim lasts unrenewed before another instance takes it over (ms). */
+  reportLeaseMs?: number;
 }
 
 export interface Tagd {
@@ -84,6 +89,14 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   const now = options.now ?? Date.now;
   const policies = new PolicyEngine(config);
   store.setPolicySource(policies);
+  const reports = new ReportWorker({
+    store,
+    policies,
+    config,
+    dataDir: options.dataDir,
+    now,
+    leaseMs: options.reportLeaseMs,
+  });
   const deps: Deps = {
     store,
     tokens: new TokenSigner(secret, options.now),
@@ -91,6 +104,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     config,
     policies,
     tagPolicies: new TagPolicies(store, policies, now),
+    reports: { kick: () => options.reportWorker !== false && reports.kick() },
     now,
   };
   await catchUpCompliance(store, policies);
@@ -206,6 +220,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   app.setErrorHandler(sendError);
 
   await app.ready();
+  if (options.reportWorker !== false) reports.start();
   return {
     app,
     store,
@@ -213,6 +228,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     async close() {
       closing = true;
       await app.close();
+      await reports.stop();
       await store.close();
     },
   };
