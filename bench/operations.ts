@@ -205,6 +205,24 @@ export const OPERATIONS: OpDefinition[] = [
     },
   },
   {
+    id: "describe-report",
+    label: "DescribeReportCreation",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      // The same policy set-up as compliance-summary (idempotent): the action needs one attached.
+      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
+        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
+        targets: [POLICY_ACCOUNT_ID],
+      });
+      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      const answer = (await expectOk(env, TAGGING, "DescribeReportCreation", {})) as { Status?: string };
+      if (!answer.Status) throw new Error("DescribeReportCreation answered no Status");
+      const t = target(TAGGING, "DescribeReportCreation");
+      return { request: () => ({ target: t, body: "{}" }) };
+    },
+  },
+  {
     id: "get-tag-keys",
     label: "GetTagKeys (first page)",
     kind: "read",
