@@ -13,7 +13,8 @@ export async function handler(ctx: TaggingContext, _req: Infer<typeof input>) {
   await requireOrganizationCompliance(ctx);
   const job = await ctx.deps.store.jobs.latest(ctx.accountId, REPORT_JOB);
   const now = ctx.deps.now();
-  if (!job || now - (job.finishedAt ?? job.createdAt) > REPORT_RETENTION_MS) return { Status: "NO REPORT" };
+  if (!job) return { Status: "NO REPORT" };
+  if (job.finishedAt !== null && now - job.finishedAt > REPORT_RETENTION_MS) return { Status: "NO REPORT" };
   switch (job.state) {
     case "succeeded":
       return { Status: "SUCCEEDED", S3Location: job.result ?? undefined };
