@@ -64,7 +64,7 @@ const organization = z.strictObject({
 const reports = z.strictObject({
   s3: z
     .strictObject({
-      endpoint: z.url(),
+      endpoint: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }),
       region: z.string().min(1).default("us-east-1"),
       accessKeyId: z.string().min(1),
       secretAccessKey: z.string().min(1),
