@@ -101,8 +101,8 @@ export class TagPolicies {
 /** Re-evaluates every resource of the accounts, a bounded batch per write transaction. */
 export async function reevaluateAccounts(store: TagStore, accounts: string[]): Promise<void> {
   for (const account of accounts) {
-    let after: number | undefined = 0;
-    while (after !== undefined) after = await store.reevaluate(account, after, REEVALUATE_BATCH);
+    let cursor = await store.reevaluate(account, undefined, REEVALUATE_BATCH);
+    while (cursor !== undefined) cursor = await store.reevaluate(account, cursor, REEVALUATE_BATCH);
   }
 }
 

@@ -6,7 +6,7 @@ import { PassThrough } from "node:stream";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { TagdConfig } from "../config.ts";
-import type { ComplianceRow, Job, TagStore } from "../store/store.ts";
+import type { ComplianceRow, Job, ScanCursor, TagStore } from "../store/store.ts";
 import type { PolicyEngine } from "./compliance.ts";
 
 /** The job kind of StartReportCreation in the store's job queue. */
@@ -263,10 +263,10 @@ export class ReportWorker {
         out.write(text).catch((err: Error) => Promise.reject(asFailure(err, payload.bucket)));
       await write(`${REPORT_COLUMNS.join(",")}\r\n`);
       for (const accountId of [...this.o.policies.members()].sort()) {
-        let after = 0;
+        let cursor: ScanCursor | undefined;
         for (;;) {
           if (this.stopped) throw new Error("stopped");
-          const rows = await this.o.store.scanCompliance(accountId, after, REPORT_PAGE);
+          const { rows, next } = await this.o.store.scanCompliance(accountId, cursor, REPORT_PAGE);
           let text = "";
           for (const row of rows) text += reportLine(accountId, row);
           if (text) await write(text);
@@ -276,8 +276,8 @@ export class ReportWorker {
             }
             lastRenew = this.o.now();
           }
-          if (rows.length < REPORT_PAGE) break;
-          after = rows[rows.length - 1]?.rid as number;
+          if (next === undefined) break;
+          cursor = next;
         }
       }
       await sink.finish().catch((err: Error) => Promise.reject(asFailure(err, payload.bucket)));

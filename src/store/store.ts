@@ -73,14 +73,31 @@ export interface TagStore {
   /** Records that every account was evaluated under `revision` (ignored when a newer one exists). */
   markEvaluated(revision: number): Promise<void>;
   /**
-   * Evaluates one batch of an account's resources (rid > `after`, at most `limit`) under the current
-   * policy, in a write transaction; returns the rid to continue after, or undefined when done.
+   * Evaluates one batch of an account's tagged resources (at most `limit`, from `cursor` on) under
+   * the current policy, in a write transaction; returns where to continue, or undefined when done.
    */
-  reevaluate(accountId: string, after: number, limit: number): Promise<number | undefined>;
+  reevaluate(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<ScanCursor | undefined>;
   /** Per (region, service, type) of an account: tagged resources, and how many are noncompliant. */
   complianceCounts(query: ComplianceCountQuery): Promise<ComplianceCount[]>;
-  /** An account's tagged resources with their compliance, by rid, a page at a time (reports). */
-  scanCompliance(accountId: string, after: number, limit: number): Promise<ComplianceRow[]>;
+  /** An account's tagged resources with their compliance, a page at a time (reports). */
+  scanCompliance(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<{ rows: ComplianceRow[]; next?: ScanCursor }>;
+}
+
+/**
+ * Where a walk over an account's tagged resources stands: Region by Region, by rid within each — one
+ * range of the (account, region, tagged, rid) index per page, on either engine.
+ */
+export interface ScanCursor {
+  region: string;
+  rid: number;
 }
 
 /** An account's effective tag policy, as the store applies it in a write transaction. */

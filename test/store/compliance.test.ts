@@ -4,7 +4,7 @@ import { parseConfig } from "../../src/config.ts";
 import { PolicyEngine } from "../../src/domain/compliance.ts";
 import { reevaluateAccounts } from "../../src/domain/policy-admin.ts";
 import type { ResourceRecord } from "../../src/domain/resource.ts";
-import type { TagStore } from "../../src/store/store.ts";
+import type { ScanCursor, TagStore } from "../../src/store/store.ts";
 import { ENGINES, openFresh } from "./engines.ts";
 
 const A = "111111111111";
@@ -182,8 +182,18 @@ for (const engine of ENGINES) {
         byKey.map((c) => [c.resources, c.noncompliant]),
         [[5, 5]],
       );
-      const scanned = await store.scanCompliance(A, 0, 1000);
+      // Walked Region by Region in pages of 3: every tagged resource once.
+      const scanned = [];
+      let cursor: ScanCursor | undefined;
+      do {
+        const page = await store.scanCompliance(A, cursor, 3);
+        assert.ok(page.rows.length <= 3);
+        scanned.push(...page.rows);
+        cursor = page.next;
+      } while (cursor);
       assert.equal(scanned.length, east && west ? east.resources + west.resources : -1);
+      assert.equal(new Set(scanned.map((r) => r.rid)).size, scanned.length);
+      assert.deepEqual([...new Set(scanned.map((r) => r.region))], ["us-east-1", "us-west-2"]);
       assert.equal(scanned.filter((r) => r.noncompliance).length, 7);
     });
 

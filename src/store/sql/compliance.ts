@@ -49,6 +49,8 @@ export class ComplianceKeeper {
     accountId: string,
     row: { rid: number; region: string; service: string; resource_type: string },
     tags: Tag[],
+    /** Whether a record may exist (false: a compliant resource needs no delete). */
+    mayExist = true,
   ): Promise<void> {
     const found = policy.evaluate(tags, { service: row.service, resourceType: row.resource_type });
     if (found) {
@@ -59,7 +61,7 @@ export class ComplianceKeeper {
         JSON.stringify(found.noncompliantKeys),
         JSON.stringify(found.keysWithNoncompliantValues),
       ]);
-    } else {
+    } else if (mayExist) {
       await tx.query("DELETE FROM noncompliance WHERE account_id = ? AND rid = ?", [accountId, row.rid]);
     }
   }

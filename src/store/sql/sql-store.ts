@@ -13,6 +13,7 @@ import type {
   PolicySource,
   ResourceImport,
   ResourceKey,
+  ScanCursor,
   TagChange,
   TagChangeResult,
   TaggedQuery,
@@ -362,16 +363,46 @@ export class SqlTagStore implements TagStore {
     );
   }
 
-  reevaluate(accountId: string, after: number, limit: number): Promise<number | undefined> {
+  /** The account's next Region after `after` (the first with none): one index seek. */
+  private async nextRegion(exec: SqlExec, accountId: string, after: string): Promise<string | undefined> {
+    const [region] = await exec.column<string | null>(
+      "SELECT MIN(region) FROM resources WHERE account_id = ? AND region > ?",
+      [accountId, after],
+    );
+    return region ?? undefined;
+  }
+
+  /** One page of a walk (see ScanCursor), and where the walk goes on. */
+  private async walk<R extends { rid: number }>(
+    exec: SqlExec,
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+    page: (region: string, after: number) => Promise<R[]>,
+  ): Promise<{ rows: R[]; next?: ScanCursor }> {
+    const region = cursor?.region ?? (await this.nextRegion(exec, accountId, ""));
+    if (region === undefined) return { rows: [] };
+    const rows = await page(region, cursor?.rid ?? 0);
+    if (rows.length === limit) return { rows, next: { region, rid: Number(rows[rows.length - 1]?.rid) } };
+    const following = await this.nextRegion(exec, accountId, region);
+    return { rows, next: following === undefined ? undefined : { region: following, rid: 0 } };
+  }
+
+  reevaluate(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<ScanCursor | undefined> {
     return this.sqlEngine.writeTransaction(async (tx) => {
-      const rows = await tx.query<
-        Pick<ResourceRow, "rid" | "region" | "service" | "resource_type" | "tags_json">
-      >(
-        `SELECT rid, region, service, resource_type, tags_json FROM resources
-         WHERE account_id = ? AND rid > ? AND tagged = 1 ORDER BY rid LIMIT ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
-        [accountId, after, limit],
+      const { rows, next } = await this.walk(tx, accountId, cursor, limit, (region, after) =>
+        tx.query<Pick<ResourceRow, "rid" | "region" | "service" | "resource_type" | "tags_json">>(
+          `SELECT rid, region, service, resource_type, tags_json FROM resources
+           WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ? ORDER BY rid LIMIT ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
+          [accountId, region, after, limit],
+        ),
       );
-      if (rows.length === 0) return undefined;
+      if (rows.length === 0) return next;
+
       // Read after the rows are locked: see ComplianceKeeper.
       const policy = await this.compliance.policyFor(tx, accountId);
       const deltas = new CounterDeltas();
@@ -382,15 +413,34 @@ export class SqlTagStore implements TagStore {
           rows.map((r) => Number(r.rid)),
         );
       }
+      // Most resources comply and have no record: only those that have one may need a delete.
+      const recorded = policy
+        ? new Set(
+            (
+              await tx.query<{ rid: number }>(
+                "SELECT rid FROM noncompliance WHERE account_id = ? AND region = ? AND rid >= ? AND rid <= ?",
+                [accountId, rows[0]?.region, rows[0]?.rid, rows[rows.length - 1]?.rid],
+              )
+            ).map((r) => Number(r.rid)),
+          )
+        : undefined;
       for (const row of rows) {
         deltas.touch(accountId, row.region);
         if (!policy) continue;
         const tags = [...decodeTags(row.tags_json)].map(([key, value]) => ({ key, value }));
-        await this.compliance.record(tx, policy, accountId, { ...row, rid: Number(row.rid) }, tags);
+        const rid = Number(row.rid);
+        await this.compliance.record(
+          tx,
+          policy,
+          accountId,
+          { ...row, rid },
+          tags,
+          recorded?.has(rid) ?? true,
+        );
       }
       // Listings cached by scope revision (PostgreSQL) must not answer with the old compliance.
       await deltas.apply(tx, this.sqlEngine.scopeRevisions);
-      return rows.length < limit ? undefined : Number(rows[rows.length - 1]?.rid);
+      return next;
     });
   }
 
@@ -426,24 +476,42 @@ export class SqlTagStore implements TagStore {
     }));
   }
 
-  async scanCompliance(accountId: string, after: number, limit: number): Promise<ComplianceRow[]> {
-    const rows = await this.sqlEngine.reader.rows<
-      [number, string, string, string, string, string, string | null, string | null]
-    >(
-      `SELECT r.rid, r.name, r.region, r.service, r.resource_type, r.tags_json, n.keys_json, n.value_keys_json
-       FROM resources r LEFT JOIN noncompliance n ON n.account_id = r.account_id AND n.rid = r.rid
-       WHERE r.account_id = ? AND r.tagged = 1 AND r.rid > ? ORDER BY r.rid LIMIT ?`,
-      [accountId, after, limit],
+  async scanCompliance(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<{ rows: ComplianceRow[]; next?: ScanCursor }> {
+    type Row = {
+      rid: number;
+      name: string;
+      region: string;
+      service: string;
+      resource_type: string;
+      tags_json: string;
+      keys_json: string | null;
+      value_keys_json: string | null;
+    };
+    // `query`, not `rows`: a report reads each page once, and SQLite's reader would keep every page
+    // in its result cache until the next commit.
+    const reader = this.sqlEngine.reader;
+    const { rows, next } = await this.walk(reader, accountId, cursor, limit, (region, after) =>
+      reader.query<Row>(
+        `SELECT r.rid, r.name, r.region, r.service, r.resource_type, r.tags_json, n.keys_json, n.value_keys_json
+         FROM resources r LEFT JOIN noncompliance n ON n.account_id = r.account_id AND n.rid = r.rid
+         WHERE r.account_id = ? AND r.region = ? AND r.tagged = 1 AND r.rid > ? ORDER BY r.rid LIMIT ?`,
+        [accountId, region, after, limit],
+      ),
     );
-    return rows.map(([rid, name, region, service, resourceType, tagsJson, keys, values]) => ({
-      rid: Number(rid),
-      name,
-      region,
-      service,
-      resourceType,
-      tagsJson,
-      noncompliance: decodeNoncompliance(keys, values),
+    const out = rows.map((r) => ({
+      rid: Number(r.rid),
+      name: r.name,
+      region: r.region,
+      service: r.service,
+      resourceType: r.resource_type,
+      tagsJson: r.tags_json,
+      noncompliance: decodeNoncompliance(r.keys_json, r.value_keys_json),
     }));
+    return { rows: out, next };
   }
 
   listTagKeys(q: KeyQuery): Promise<Page<string>> {
