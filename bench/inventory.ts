@@ -5,6 +5,8 @@
  */
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "us-east-1";
+/** A second member of the benchmark's organization, holding its tag policy (see tagd.ts). */
+export const POLICY_ACCOUNT_ID = "210987654321";
 
 const SEED = 0x7a6d1e5;
 

@@ -4,6 +4,7 @@ import {
   importEntry,
   kmsKeyArnAt,
   mix32,
+  POLICY_ACCOUNT_ID,
   POPULAR_FILTERS,
   prng,
   tagsAt,
@@ -50,6 +51,8 @@ export interface OpEnv {
   call(api: ApiTarget, operation: string, body: unknown): Promise<{ status: number; body: string }>;
   /** POSTs to the admin bulk import (set-up only, never measured); throws unless it answers 200. */
   adminImport(body: unknown): Promise<void>;
+  /** Any admin API call (set-up only, never measured). */
+  adminCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }>;
 }
 
 export interface OpInstance {
@@ -192,6 +195,48 @@ export const OPERATIONS: OpDefinition[] = [
       if (got !== 100) throw new Error(`page 50 returned ${got} resources, not 100`);
       const t = target(TAGGING, "GetResources");
       return { request: () => ({ target: t, body }) };
+    },
+  },
+  {
+    id: "compliance-summary",
+    label: "GetComplianceSummary (GroupBy REGION, RESOURCE_TYPE)",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      // Attached to the policy account only: the measured account keeps no effective policy, and the
+      // summary still counts every one of its tagged resources by Region and type.
+      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
+        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
+        targets: [POLICY_ACCOUNT_ID],
+      });
+      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      const body = JSON.stringify({ GroupBy: ["REGION", "RESOURCE_TYPE"] });
+      const answer = (await expectOk(env, TAGGING, "GetComplianceSummary", JSON.parse(body))) as {
+        SummaryList?: unknown[];
+      };
+      if ((answer.SummaryList?.length ?? 0) < 2) {
+        throw new Error(`GetComplianceSummary returned ${answer.SummaryList?.length ?? 0} groups`);
+      }
+      const t = target(TAGGING, "GetComplianceSummary");
+      return { request: () => ({ target: t, body }) };
+    },
+  },
+  {
+    id: "describe-report",
+    label: "DescribeReportCreation",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      // The same policy set-up as compliance-summary (idempotent): the action needs one attached.
+      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
+        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
+        targets: [POLICY_ACCOUNT_ID],
+      });
+      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      const answer = (await expectOk(env, TAGGING, "DescribeReportCreation", {})) as { Status?: string };
+      if (!answer.Status) throw new Error("DescribeReportCreation answered no Status");
+      const t = target(TAGGING, "DescribeReportCreation");
+      return { request: () => ({ target: t, body: "{}" }) };
     },
   },
   {

@@ -259,6 +259,11 @@ async function measureOp(
       const answer = await admin(tagd.agent, tagd.port, ADMIN_TOKEN, "POST", "/admin/v1/resources", text);
       if (answer.status !== 200) throw new Error(`admin import answered ${answer.status}: ${answer.body}`);
     },
+    adminCall: async (method: string, path: string, body?: unknown) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const answer = await admin(tagd.agent, tagd.port, ADMIN_TOKEN, method, path, text);
+      return { status: answer.status, body: answer.body ?? "" };
+    },
   };
   // A measurement during which other processes took more than BUSY_OTHER_PCT of a core is taken
   // again (set-up included) after a pause, up to --retries times; the least disturbed one is kept.

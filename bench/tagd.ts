@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { AcsSigner, acsQuery } from "./acs3-client.ts";
 import { send, waitForHealth } from "./http.ts";
-import { ACCOUNT_ID, REGION } from "./inventory.ts";
+import { ACCOUNT_ID, POLICY_ACCOUNT_ID, REGION } from "./inventory.ts";
 import type { RequestSigner } from "./load.ts";
 import type { ApiTarget } from "./operations.ts";
 import { type Child, freePort, onAsyncCleanup, onCleanup, RssSampler, startNode } from "./processes.ts";
@@ -34,7 +34,11 @@ const CONFIG = {
       cloud: "alibaba",
       accessKeys: [{ accessKeyId: ALIBABA_CREDENTIALS.accessKeyId, secret: ALIBABA_CREDENTIALS.secret }],
     },
+    // A member with a tag policy and no resources: the compliance actions need a policy attached
+    // somewhere, and the measured account stays without one (its tag writes are measured as such).
+    { id: POLICY_ACCOUNT_ID, cloud: "aws" },
   ],
+  organization: { id: "o-benchorg0001", root: "r-bench", accounts: [ACCOUNT_ID, POLICY_ACCOUNT_ID] },
 };
 
 export interface TagdInstance {

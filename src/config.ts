@@ -65,12 +65,26 @@ const organization = z.strictObject({
   accounts: z.array(z.string()).default([]),
 });
 
+/** Where compliance reports go: by default folders under the data directory; optionally S3. */
+const reports = z.strictObject({
+  s3: z
+    .strictObject({
+      endpoint: z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" }),
+      region: z.string().min(1).default("us-east-1"),
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      forcePathStyle: z.boolean().default(true),
+    })
+    .optional(),
+});
+
 export const configSchema = z
   .strictObject({
     inventory: z.enum(["open", "strict"]).default("open"),
     adminToken: z.string().min(8, "the admin token must be at least 8 characters").optional(),
     accounts: z.array(account).default([]),
     organization: organization.optional(),
+    reports: reports.optional(),
     resources: z.array(resourceInputSchema).default([]),
     paginationSecret: z.string().min(16, "the pagination secret must be at least 16 characters").optional(),
   })

@@ -12,8 +12,11 @@ import { KeyRing } from "./auth/identity.ts";
 import { SigningKeyCache } from "./auth/sigv4.ts";
 import { DEVELOPMENT_CONFIG, type TagdConfig } from "./config.ts";
 import type { Deps } from "./deps.ts";
+import { PolicyEngine } from "./domain/compliance.ts";
 import { resolveImport } from "./domain/inventory.ts";
 import { TokenSigner } from "./domain/pagination.ts";
+import { catchUpCompliance, TagPolicies } from "./domain/policy-admin.ts";
+import { ReportWorker } from "./domain/reports.ts";
 import { AwsJsonPipeline } from "./pipeline.ts";
 import { ALIYUN_PROTOCOL_ERRORS, sendRpcError } from "./protocols/aliyun-rpc.ts";
 import { AWS_JSON_CONTENT_TYPE, AWS_JSON_PROTOCOL_ERRORS, sendJsonError } from "./protocols/aws-json.ts";
@@ -38,6 +41,10 @@ export interface ServerOptions {
   /** The largest API request body, in bytes. */
   bodyLimit?: number;
   now?: () => number;
+  /** Whether this instance writes compliance reports (default true); false leaves them to others. */
+  reportWorker?: boolean;
+  /** How long a report's claim lasts unrenewed before another instance takes it over (ms). */
+  reportLeaseMs?: number;
 }
 
 export interface Tagd {
@@ -83,13 +90,28 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   const secret =
     config.paginationSecret ??
     (await store.getOrSetMeta("pagination_secret", randomBytes(32).toString("hex")));
+  const now = options.now ?? Date.now;
+  const policies = new PolicyEngine(config);
+  store.setPolicySource(policies);
+  const reports = new ReportWorker({
+    store,
+    policies,
+    config,
+    dataDir: options.dataDir,
+    now,
+    leaseMs: options.reportLeaseMs,
+  });
   const deps: Deps = {
     store,
     tokens: new TokenSigner(secret, options.now),
     inventory: config.inventory,
     config,
-    now: options.now ?? Date.now,
+    policies,
+    tagPolicies: new TagPolicies(store, policies, now),
+    reports: { kick: () => options.reportWorker !== false && reports.kick() },
+    now,
   };
+  await catchUpCompliance(store, policies);
   if (config.resources.length > 0)
     await store.upsertResources(mergeDuplicates(config.resources.map(resolveImport)));
 
@@ -237,6 +259,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
   app.setErrorHandler(sendError);
 
   await app.ready();
+  if (options.reportWorker !== false) reports.start();
   return {
     app,
     store,
@@ -244,6 +267,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     async close() {
       closing = true;
       await app.close();
+      await reports.stop();
       await store.close();
     },
   };

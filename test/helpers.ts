@@ -112,6 +112,9 @@ export interface StartOptions {
   databaseUrl?: string;
   schema?: string;
   now?: () => number;
+  /** Whether the server writes compliance reports (default true). */
+  reportWorker?: boolean;
+  reportLeaseMs?: number;
 }
 
 /**
@@ -136,6 +139,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     databaseUrl: options.databaseUrl,
     schema: options.schema,
     now: options.now,
+    reportWorker: options.reportWorker,
+    reportLeaseMs: options.reportLeaseMs,
   });
   await tagd.app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = tagd.app.server.address() as AddressInfo;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Deps } from "../deps.ts";
 import { bearerMatches } from "./auth.ts";
 import { adminError, registerResourceRoutes } from "./resources.ts";
+import { registerTagPolicyRoutes } from "./tag-policies.ts";
 
 /** The admin API under /admin/v1/: bearer token, JSON bodies. */
 export function registerAdmin(app: FastifyInstance, deps: Deps) {
@@ -44,5 +45,6 @@ export function registerAdmin(app: FastifyInstance, deps: Deps) {
       }
     });
     registerResourceRoutes(admin, deps);
+    registerTagPolicyRoutes(admin, deps);
   });
 }

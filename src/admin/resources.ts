@@ -30,7 +30,7 @@ export function adminError(reply: FastifyReply, status: number, code: string, me
   return reply.code(status).send({ error: { code, message } });
 }
 
-function zodMessage(err: z.ZodError): string {
+export function zodMessage(err: z.ZodError): string {
   return err.issues
     .slice(0, 20)
     .map(

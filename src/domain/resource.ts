@@ -30,6 +30,16 @@ export interface TaggedResource {
   tagsJson: string;
   /** The same tags, decoded. */
   readonly tags: Tag[];
+  /** Present when asked for: null when the resource complies with the account's effective tag policy. */
+  compliance?: Noncompliance | null;
+}
+
+/** How a resource breaks its account's effective tag policy (the API's ComplianceDetails). */
+export interface Noncompliance {
+  /** Keys on the resource whose capitalization differs from the policy's `tag_key`. */
+  noncompliantKeys: string[];
+  /** Keys on the resource whose value the policy's `tag_value` does not allow. */
+  keysWithNoncompliantValues: string[];
 }
 
 /** A resource to register in bulk, with tags to merge into its own. */

@@ -1,6 +1,13 @@
-import type { ResourceImport, ResourceRecord, Tag, TaggedResource } from "../domain/resource.ts";
+import type { StoredTagPolicy } from "../domain/policies.ts";
+import type {
+  Noncompliance,
+  ResourceImport,
+  ResourceRecord,
+  Tag,
+  TaggedResource,
+} from "../domain/resource.ts";
 
-export type { ResourceImport };
+export type { Noncompliance, ResourceImport, StoredTagPolicy };
 
 /**
  * The storage contract. Two engines implement it (SQLite, PostgreSQL) and pass one test suite.
@@ -33,7 +40,12 @@ export interface TagStore {
   applyTagChanges(accountId: string, changes: TagChange[]): Promise<TagChangeResult[]>;
   queryTagged(query: TaggedQuery): Promise<Page<TaggedResource>>;
   /** Tagged or previously tagged resources among `names`, in the given region, with their tags. */
-  getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]>;
+  getTagged(
+    accountId: string,
+    region: string,
+    names: string[],
+    withCompliance?: boolean,
+  ): Promise<TaggedResource[]>;
   listTagKeys(query: KeyQuery): Promise<Page<string>>;
   listTagValues(query: ValueQuery): Promise<Page<string>>;
   /**
@@ -50,6 +62,94 @@ export interface TagStore {
 
   /** Background jobs (compliance reports): state in the store, each claimed by one instance. */
   readonly jobs: JobQueue;
+
+  // Tag policies and compliance
+  /**
+   * Where the store finds an account's effective tag policy inside its write transactions: every tag
+   * write then keeps the resource's noncompliance record current. Without one, nothing is evaluated.
+   */
+  setPolicySource(source: PolicySource): void;
+  /** Stores (creates or replaces) a policy and raises the policy revision; returns the new revision. */
+  putTagPolicy(policy: StoredTagPolicy): Promise<number>;
+  /** Deletes a policy; the new policy revision, or null when there was no such policy. */
+  deleteTagPolicy(name: string): Promise<number | null>;
+  listTagPolicies(): Promise<StoredTagPolicy[]>;
+  /** The policy revision (raised by every policy change) and the last one fully evaluated. */
+  policyRevision(): Promise<{ revision: number; evaluated: number }>;
+  /** Records that every account was evaluated under `revision` (ignored when a newer one exists). */
+  markEvaluated(revision: number): Promise<void>;
+  /**
+   * Evaluates one batch of an account's tagged resources (at most `limit`, from `cursor` on) under
+   * the current policy, in a write transaction; returns where to continue, or undefined when done.
+   */
+  reevaluate(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<ScanCursor | undefined>;
+  /** Per (region, service, type) of an account: tagged resources, and how many are noncompliant. */
+  complianceCounts(query: ComplianceCountQuery): Promise<ComplianceCount[]>;
+  /** An account's tagged resources with their compliance, a page at a time (reports). */
+  scanCompliance(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<{ rows: ComplianceRow[]; next?: ScanCursor }>;
+}
+
+/**
+ * Where a walk over an account's tagged resources stands: Region by Region, by rid within each — one
+ * range of the (account, region, tagged, rid) index per page, on either engine.
+ */
+export interface ScanCursor {
+  region: string;
+  rid: number;
+}
+
+/** An account's effective tag policy, as the store applies it in a write transaction. */
+export interface AccountPolicy {
+  /** The resource's noncompliance with these tags, or null when it complies. */
+  evaluate(tags: Tag[], resource: { service: string; resourceType: string }): Noncompliance | null;
+  /** A refusal when setting `set` would make the resource noncompliant for a key enforced on its type. */
+  refuse(set: Tag[], resource: { service: string; resourceType: string }): TagRefusal | null;
+}
+
+export interface PolicySource {
+  /**
+   * The account's policy at policy revision `revision` (null: no policy applies). `load` reads the
+   * stored policies in the caller's transaction, for a revision not seen before.
+   */
+  forAccount(
+    accountId: string,
+    revision: number,
+    load: () => Promise<StoredTagPolicy[]>,
+  ): AccountPolicy | null | Promise<AccountPolicy | null>;
+}
+
+export interface ComplianceCountQuery {
+  accountId: string;
+  regions?: string[];
+  typeFilters?: TypeFilterSpec[];
+  /** Only resources carrying one of these keys. */
+  tagKeys?: string[];
+}
+
+export interface ComplianceCount {
+  region: string;
+  service: string;
+  resourceType: string;
+  resources: number;
+  noncompliant: number;
+}
+
+export interface ComplianceRow {
+  rid: number;
+  name: string;
+  region: string;
+  service: string;
+  resourceType: string;
+  tagsJson: string;
+  noncompliance: Noncompliance | null;
 }
 
 export type JobState = "pending" | "running" | "succeeded" | "failed";
@@ -138,10 +238,15 @@ export interface TagChange {
    * states, policy enforcement.
    */
   check?: (current: Tag[], next: Tag[], resource: ResourceRecord) => TagRefusal | string | null;
+  /**
+   * Refuse the change (kind PolicyViolation) when a tag it sets breaks the account's effective tag
+   * policy for a key enforced on the resource's type; checked after `check`, before any write.
+   */
+  enforce?: boolean;
 }
 
 export interface TagRefusal {
-  kind: "TagLimitExceeded" | "InvalidState";
+  kind: "TagLimitExceeded" | "InvalidState" | "PolicyViolation";
   message: string;
 }
 
@@ -189,6 +294,10 @@ export interface TaggedQuery {
    * it, only resources that are or were tagged.
    */
   resourceGroupId?: string;
+  /** Only resources noncompliant with the account's effective tag policy. */
+  noncompliantOnly?: boolean;
+  /** Attach each listed resource's compliance (`TaggedResource.compliance`). */
+  withCompliance?: boolean;
   /** Maximum resources on the page. */
   limit: number;
   /** Maximum tags on the page, a resource without tags counting as one; never splits a resource. */

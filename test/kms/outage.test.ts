@@ -88,15 +88,13 @@ describe("KMS and ECS while the database is unreachable (postgres)", { skip: PG_
     assert.equal(listed.name, "DependencyTimeoutException");
     // Alibaba ECS, meanwhile: its ListTagResources table gives ServiceUnavailable as 500.
     const ecs = await aliError(
-      server
-        .ecs()
-        .listTagResources(
-          new ListTagResourcesRequest({
-            regionId: "cn-hangzhou",
-            resourceType: "instance",
-            resourceId: ["i-1"],
-          }),
-        ),
+      server.ecs().listTagResources(
+        new ListTagResourcesRequest({
+          regionId: "cn-hangzhou",
+          resourceType: "instance",
+          resourceId: ["i-1"],
+        }),
+      ),
     );
     assert.equal(ecs.code, "ServiceUnavailable");
     assert.equal(ecs.status, 500);

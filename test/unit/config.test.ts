@@ -116,6 +116,17 @@ test("every bad field is named by its path", () => {
     ["bad organization id", (c) => (c.organization.id = "org-1"), /organization\.id/],
     ["bad root id", (c) => (c.organization.root = "root"), /organization\.root/],
     [
+      "report endpoint that is not a URL",
+      (c) => (c.reports = { s3: { endpoint: "minio:9000", accessKeyId: "a", secretAccessKey: "b" } }),
+      /reports\.s3\.endpoint/,
+    ],
+    [
+      "report settings without credentials",
+      (c) => (c.reports = { s3: { endpoint: "http://127.0.0.1:9000" } }),
+      /reports\.s3\.accessKeyId/,
+    ],
+    ["unknown report field", (c) => (c.reports = { bucket: "x" }), /reports.*bucket/],
+    [
       "resource with a bad ARN",
       (c) => c.resources.push({ arn: "not-an-arn" }),
       /resources\[1\]: .*not-an-arn/,

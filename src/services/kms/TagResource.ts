@@ -54,6 +54,7 @@ export async function handler(ctx: KmsContext, req: Infer<typeof input>) {
       set: tags,
       remove: [],
       check: withinLimit,
+      enforce: true,
     },
   ]);
   if (result && !result.ok) {

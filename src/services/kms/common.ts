@@ -109,8 +109,14 @@ export function stateRefusal(key: ResourceRecord): TagRefusal | null {
 }
 
 /** A refused store change as KMS's error; ResourceNotFound is the caller's to map. */
+/**
+ * A refusal from the store: a key state (KMSInvalidStateException), a tag policy enforced on KMS keys
+ * (TagException: "one or more tags are not valid"), or the tag limit (LimitExceededException).
+ */
 export function refusalError(result: { kind: string; message: string }) {
-  return result.kind === "InvalidState" ? invalidState(result.message) : limitExceeded(result.message);
+  if (result.kind === "InvalidState") return invalidState(result.message);
+  if (result.kind === "PolicyViolation") return tagError(result.message);
+  return limitExceeded(result.message);
 }
 
 /** Rejects a tag key callers may not set or remove: `aws:` is reserved for AWS. */

@@ -1,9 +1,16 @@
-import { awsService } from "../../domain/aws-services.ts";
 import type { TaggedResource } from "../../domain/resource.ts";
 import { EncodedJson } from "../../protocols/aws-json.ts";
 import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
-import { compliance, mappingJson, openToken, pageToken, parseArns, type TaggingContext } from "./common.ts";
+import {
+  compliance,
+  mappingJson,
+  openToken,
+  pageToken,
+  parseArns,
+  parseTypeFilters,
+  type TaggingContext,
+} from "./common.ts";
 import { invalidParameter } from "./errors.ts";
 import { ARN, PAGINATION_TOKEN, TAG_KEY } from "./shapes.ts";
 
@@ -65,38 +72,29 @@ export async function handler(ctx: TaggingContext, req: Request) {
   }
   const tagFilters = parseTagFilters(req.TagFilters ?? []);
   const typeFilters = parseTypeFilters(req.ResourceTypeFilters ?? []);
-  const query = canonicalQuery(tagFilters, typeFilters, req.ExcludeCompliantResources === true);
+  const excludeCompliant = req.ExcludeCompliantResources === true;
+  const query = canonicalQuery(tagFilters, typeFilters, excludeCompliant);
   const page = await ctx.deps.store.queryTagged({
     accountId: ctx.accountId,
     region: ctx.region,
     tagFilters,
     typeFilters,
+    noncompliantOnly: excludeCompliant,
+    withCompliance: includeCompliance,
     limit: perPage,
     tagLimit: tagsPerPage,
     cursor: openToken(ctx, req.PaginationToken, query),
   });
-  return response(
-    pageToken(ctx, page.cursor, query),
-    page.items,
-    includeCompliance,
-    req.ExcludeCompliantResources === true,
-  );
+  return response(pageToken(ctx, page.cursor, query), page.items, includeCompliance);
 }
 
 /**
- * "Set this to true if you are interested in retrieving information on noncompliant resources only."
- * Leaving resources out after the store's page can make a page short or empty while a token
- * follows, which the seed allows: "A query can return fewer than this maximum, even if there are
- * more results still to return."
+ * "Set this to true if you are interested in retrieving information on noncompliant resources only":
+ * the store pages the noncompliant resources themselves (their own index, keyset by rid), so every
+ * page is full until the last.
  */
-function response(
-  token: string,
-  items: TaggedResource[],
-  includeCompliance: boolean,
-  excludeCompliant: boolean,
-) {
-  const kept = excludeCompliant ? items.filter((r) => !compliance(r).ComplianceStatus) : items;
-  const list = kept.map((r) => mappingJson(r, includeCompliance)).join(",");
+function response(token: string, items: TaggedResource[], includeCompliance: boolean) {
+  const list = items.map((r) => mappingJson(r, includeCompliance)).join(",");
   return new EncodedJson(`{"PaginationToken":${JSON.stringify(token)},"ResourceTagMappingList":[${list}]}`);
 }
 
@@ -118,8 +116,10 @@ async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], i
     ctx.accountId,
     ctx.region,
     arns.map((a) => a.arn),
+    includeCompliance,
   );
-  return response("", found, includeCompliance, req.ExcludeCompliantResources === true);
+  const kept = req.ExcludeCompliantResources ? found.filter((r) => !compliance(r).ComplianceStatus) : found;
+  return response("", kept, includeCompliance);
 }
 
 function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilterSpec[] {
@@ -136,22 +136,6 @@ function parseTagFilters(filters: NonNullable<Request["TagFilters"]>): TagFilter
     }
     return { key: f.Key, values };
   });
-}
-
-/** `service` or `service:resourceType`, the strings embedded in ARNs. */
-function parseTypeFilters(filters: string[]): TypeFilterSpec[] {
-  const out = new Map<string, TypeFilterSpec>();
-  for (const filter of filters) {
-    const colon = filter.indexOf(":");
-    const service = colon < 0 ? filter : filter.slice(0, colon);
-    const resourceType = colon < 0 ? undefined : filter.slice(colon + 1);
-    if (service === "" || resourceType === "") {
-      throw invalidParameter(`Invalid resource type filter '${filter}': use service or service:resourceType`);
-    }
-    if (!awsService(service)) throw invalidParameter(`Unsupported service=${service}`);
-    out.set(filter, resourceType === undefined ? { service } : { service, resourceType });
-  }
-  return [...out.values()];
 }
 
 /** The filters in a canonical form: a token only continues the query it was issued for. */

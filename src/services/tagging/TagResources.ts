@@ -31,6 +31,9 @@ export async function handler(ctx: TaggingContext, req: Infer<typeof input>) {
       set: tags,
       remove: [],
       check: withinLimit,
+      // Keys the account's effective tag policy enforces on the resource's type: a value or
+      // capitalization it does not allow fails that resource (its FailedResourcesMap entry).
+      enforce: true,
     })),
   );
   return { FailedResourcesMap: collectFailures(results, records, failures) };

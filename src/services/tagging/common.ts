@@ -1,10 +1,11 @@
 import type { Deps } from "../../deps.ts";
 import { impliedRegion, type ParsedArn, parseArn, unsupportedReason } from "../../domain/arn.ts";
+import { awsService } from "../../domain/aws-services.ts";
 import { AWS_TOKEN_TTL_MS } from "../../domain/pagination.ts";
 import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
 import type { AwsJsonContext } from "../../protocols/aws-json.ts";
-import type { TagChangeResult } from "../../store/store.ts";
-import { invalidParameter } from "./errors.ts";
+import type { TagChangeResult, TypeFilterSpec } from "../../store/store.ts";
+import { constraintViolation, invalidParameter } from "./errors.ts";
 
 export type TaggingContext = AwsJsonContext<Deps>;
 
@@ -118,14 +119,16 @@ export function collectFailures(
 }
 
 /**
- * Tag policies arrive with the compliance issue; with no policy in force every resource is
- * compliant, which is what AWS reports for an account without an effective tag policy.
+ * A resource's ComplianceDetails: compliant unless the store holds a noncompliance record for it
+ * (kept current with every tag and policy change). An account without an effective tag policy has
+ * only compliant resources.
  */
-export function compliance(_r: TaggedResource) {
+export function compliance(r: TaggedResource) {
+  const found = r.compliance ?? null;
   return {
-    ComplianceStatus: true,
-    NoncompliantKeys: [] as string[],
-    KeysWithNoncompliantValues: [] as string[],
+    ComplianceStatus: found === null,
+    NoncompliantKeys: found?.noncompliantKeys ?? [],
+    KeysWithNoncompliantValues: found?.keysWithNoncompliantValues ?? [],
   };
 }
 
@@ -152,4 +155,49 @@ export function openToken(ctx: TaggingContext, token: string | undefined, query:
 export function pageToken(ctx: TaggingContext, cursor: string | undefined, query: string): string {
   if (cursor === undefined) return "";
   return ctx.deps.tokens.issue({ accountId: ctx.accountId, region: ctx.region, query }, cursor);
+}
+
+/** `service` or `service:resourceType`, the strings embedded in ARNs. */
+export function parseTypeFilters(filters: string[]): TypeFilterSpec[] {
+  const out = new Map<string, TypeFilterSpec>();
+  for (const filter of filters) {
+    const colon = filter.indexOf(":");
+    const service = colon < 0 ? filter : filter.slice(0, colon);
+    const resourceType = colon < 0 ? undefined : filter.slice(colon + 1);
+    if (service === "" || resourceType === "") {
+      throw invalidParameter(`Invalid resource type filter '${filter}': use service or service:resourceType`);
+    }
+    if (!awsService(service)) throw invalidParameter(`Unsupported service=${service}`);
+    out.set(filter, resourceType === undefined ? { service } : { service, resourceType });
+  }
+  return [...out.values()];
+}
+
+/** "You can call this operation only from the organization's management account and from the us-east-1 Region." */
+export const COMPLIANCE_REGION = "us-east-1";
+
+/**
+ * The organization-wide compliance actions' preconditions, in the order the seed lists them: an
+ * organization whose management account calls, from us-east-1, with a tag policy attached somewhere.
+ * Each unmet one is a ConstraintViolationException (400).
+ */
+export async function requireOrganizationCompliance(ctx: TaggingContext): Promise<void> {
+  const { policies } = ctx.deps;
+  if (!policies.org) {
+    throw constraintViolation(
+      "The account is not in an organization: tag policies need one (see the configuration)",
+    );
+  }
+  if (ctx.accountId !== policies.management) {
+    throw constraintViolation("You can call this operation only from the organization's management account");
+  }
+  if (ctx.region !== COMPLIANCE_REGION) {
+    throw constraintViolation(`You can call this operation only from the ${COMPLIANCE_REGION} Region`);
+  }
+  const attached = (await ctx.deps.store.listTagPolicies()).some((p) => p.targets.length > 0);
+  if (!attached) {
+    throw constraintViolation(
+      "You must have a tag policy attached to the organization root, an OU, or an account",
+    );
+  }
 }

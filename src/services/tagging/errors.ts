@@ -15,6 +15,14 @@ export function invalidParameter(message: string): ServiceError {
   return new ServiceError("InvalidParameterException", message);
 }
 
+export function constraintViolation(message: string): ServiceError {
+  return new ServiceError("ConstraintViolationException", message);
+}
+
+export function concurrentModification(message: string): ServiceError {
+  return new ServiceError("ConcurrentModificationException", message);
+}
+
 /** The tagging API's code for each dialect-free domain failure. */
 export function taggingDomainError(err: DomainError): ServiceError {
   switch (err.kind) {

@@ -1,9 +1,12 @@
 import type { Deps } from "../../deps.ts";
 import type { AwsJsonService } from "../../protocols/aws-json.ts";
+import * as DescribeReportCreation from "./DescribeReportCreation.ts";
 import { TAGGING_ERRORS, taggingDomainError } from "./errors.ts";
+import * as GetComplianceSummary from "./GetComplianceSummary.ts";
 import * as GetResources from "./GetResources.ts";
 import * as GetTagKeys from "./GetTagKeys.ts";
 import * as GetTagValues from "./GetTagValues.ts";
+import * as StartReportCreation from "./StartReportCreation.ts";
 import * as TagResources from "./TagResources.ts";
 import * as UntagResources from "./UntagResources.ts";
 
@@ -17,5 +20,14 @@ export const taggingService: AwsJsonService<Deps> = {
   internalErrorCode: "InternalServiceException",
   unavailableErrorCode: "ServiceUnavailable",
   domainError: taggingDomainError,
-  actions: { GetResources, GetTagKeys, GetTagValues, TagResources, UntagResources },
+  actions: {
+    DescribeReportCreation,
+    GetComplianceSummary,
+    GetResources,
+    GetTagKeys,
+    GetTagValues,
+    StartReportCreation,
+    TagResources,
+    UntagResources,
+  },
 };

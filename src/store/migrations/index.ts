@@ -158,5 +158,37 @@ export function migrations(engine: EngineName): Record<string, Migration> {
         await sql`CREATE INDEX nonces_expiry ON nonces (expires_at)`.execute(db);
       },
     },
+    // 0005 is taken by another branch (nonces); numbering leaves it free.
+    "0006_tag_policies": {
+      async up(db: Kysely<unknown>) {
+        await sql`CREATE TABLE tag_policies (
+          name ${text} PRIMARY KEY,
+          content ${text} NOT NULL,
+          targets ${text} NOT NULL,
+          updated_at BIGINT NOT NULL
+        )`.execute(db);
+        // One row: the revision every policy change raises (a tag write reads it inside its
+        // transaction, after locking the resource, so it evaluates under the newest policy or is
+        // re-evaluated after), and the last revision every account was evaluated under.
+        await sql`CREATE TABLE policy_revision (
+          id INTEGER PRIMARY KEY,
+          revision BIGINT NOT NULL,
+          evaluated BIGINT NOT NULL
+        )`.execute(db);
+        await sql`INSERT INTO policy_revision (id, revision, evaluated) VALUES (1, 0, 0)`.execute(db);
+        // A row per resource that breaks its account's effective tag policy, written in the same
+        // transaction as its tags; compliant resources have none. Keyed by (account, region, rid) too,
+        // so ExcludeCompliantResources pages by rid without reading a compliant resource.
+        await sql`CREATE TABLE noncompliance (
+          account_id ${text} NOT NULL,
+          rid ${ridRef} NOT NULL,
+          region ${text} NOT NULL,
+          keys_json ${text} NOT NULL,
+          value_keys_json ${text} NOT NULL,
+          PRIMARY KEY (account_id, rid)
+        )`.execute(db);
+        await sql`CREATE INDEX noncompliance_listing ON noncompliance (account_id, region, rid)`.execute(db);
+      },
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { Tag } from "../../domain/resource.ts";
 import { DomainError } from "../../errors.ts";
 import type { ImportResult, ResourceImport } from "../store.ts";
 import { CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
+import type { ComplianceKeeper } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, compareText, decodeTags, encodeTags, groupNames, toRow } from "./rows.ts";
 import { marks, rowMarks } from "./text.ts";
@@ -18,6 +19,7 @@ export async function importResources(
   rowLocks: boolean,
   bumpRevisions: boolean,
   items: ResourceImport[],
+  compliance: ComplianceKeeper,
 ): Promise<ImportResult> {
   let created = 0;
   const tagRows: [string, string, string, string, number][] = [];
@@ -89,12 +91,26 @@ export async function importResources(
       rows.flat(),
     );
     const ridOf = new Map(upserted.map((u) => [`${u.account_id}\n${u.name}`, u]));
+    /** The chunk's resources whose tags this import sets, by account, for the compliance records. */
+    const evaluate = new Map<
+      string,
+      { rid: number; region: string; service: string; resource_type: string; tags: Tag[] }[]
+    >();
 
     for (const { item, before, tags } of finals) {
       if (!item.tags?.length) continue;
       const at = ridOf.get(`${item.resource.accountId}\n${item.resource.name}`);
       if (!at) throw new Error(`upsert returned no row for ${item.resource.name}`);
       const kind = countedKind(at);
+      const list = evaluate.get(at.account_id) ?? [];
+      list.push({
+        rid: Number(at.rid),
+        region: at.region,
+        service: at.service,
+        resource_type: at.resource_type,
+        tags: [...tags].map(([key, value]) => ({ key, value })),
+      });
+      evaluate.set(at.account_id, list);
       for (const key of new Set(item.tags.map((t: Tag) => t.key))) {
         const value = tags.get(key) as string;
         const old = before?.tags.get(key);
@@ -107,6 +123,12 @@ export async function importResources(
         }
         deltas.value(at.account_id, at.region, key, value, 1, kind);
       }
+    }
+    // The chunk's rows are locked (or new) by now: the policy revision read here is safe (compliance.ts).
+    for (const [accountId, list] of evaluate) {
+      const policy = await compliance.policyFor(exec, accountId);
+      if (!policy) continue;
+      for (const row of list) await compliance.record(exec, policy, accountId, row, row.tags);
     }
   }
   // The whole call's tag rows in key order: consecutive rows land on the same pages of the tree, which

@@ -10,6 +10,7 @@ import type {
   TypeFilterSpec,
   ValueQuery,
 } from "../store.ts";
+import { decodeNoncompliance } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, decodeTags, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
@@ -109,6 +110,31 @@ export class Listings {
   }
 
   private async computeTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
+    const page = await this.pageTagged(q);
+    if (q.withCompliance) await this.attachCompliance(q.accountId, page.items);
+    return page;
+  }
+
+  /** Sets `compliance` on each listed resource: one read of the page's noncompliance records. */
+  private async attachCompliance(accountId: string, items: TaggedResource[]): Promise<void> {
+    const byRid = new Map<number, TaggedResource>();
+    for (const item of items) {
+      item.compliance = null;
+      byRid.set(ridOf(item), item);
+    }
+    for (const chunk of chunks([...byRid.keys()], 500)) {
+      const rows = await this.reader.rows<[number, string, string]>(
+        `SELECT rid, keys_json, value_keys_json FROM noncompliance WHERE account_id = ? AND rid IN (${marks(chunk.length)})`,
+        [accountId, ...chunk],
+      );
+      for (const [rid, keys, values] of rows) {
+        const item = byRid.get(Number(rid));
+        if (item) item.compliance = decodeNoncompliance(keys, values);
+      }
+    }
+  }
+
+  private async pageTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
     const want = q.limit + 1;
     const { candidates, verify } = await this.plan(q);
     const found: ListingRow[] = [];
@@ -159,6 +185,17 @@ export class Listings {
       ...(q.patternFilters ?? []).map((f) => patternFilter(f)),
     ];
     const verifyOr = (rest: Filter[]) => (rest.length > 0 || q.typeFilters.length > 0 ? rest : undefined);
+    if (q.noncompliantOnly) {
+      // Noncompliant resources are few next to the rest (and carry tags): their own index drives,
+      // every other filter is checked on them.
+      return {
+        candidates: (after, limit) => ({
+          text: "SELECT rid FROM noncompliance WHERE account_id = ? AND region = ? AND rid > ? ORDER BY rid LIMIT ?",
+          params: [accountId, region, after, limit],
+        }),
+        verify: verifyOr(filters),
+      };
+    }
     if (q.resourceGroupId !== undefined) {
       const group = q.resourceGroupId;
       return {
@@ -335,10 +372,17 @@ export class Listings {
    * the tagged flag are checked here, not in SQL: given them, SQLite prefers the listing index and
    * scans the whole region instead of looking each name up in the unique (account, name) index.
    */
-  getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
-    return this.remembered(accountId, region, ["getTagged", names], () =>
-      this.computeGetTagged(accountId, region, names),
-    );
+  getTagged(
+    accountId: string,
+    region: string,
+    names: string[],
+    withCompliance = false,
+  ): Promise<TaggedResource[]> {
+    return this.remembered(accountId, region, ["getTagged", names, withCompliance], async () => {
+      const found = await this.computeGetTagged(accountId, region, names);
+      if (withCompliance) await this.attachCompliance(accountId, found);
+      return found;
+    });
   }
 
   private async computeGetTagged(
@@ -394,7 +438,11 @@ export class Listings {
   }
 }
 
-function typeClause(filters: TypeFilterSpec[], prefix = ""): string {
+function ridOf(item: TaggedResource): number {
+  return (item as unknown as { rid: number }).rid;
+}
+
+export function typeClause(filters: TypeFilterSpec[], prefix = ""): string {
   if (filters.length === 0) return "";
   const parts = filters.map((f) =>
     f.resourceType === undefined
@@ -404,7 +452,7 @@ function typeClause(filters: TypeFilterSpec[], prefix = ""): string {
   return ` AND (${parts.join(" OR ")})`;
 }
 
-function typeParams(filters: TypeFilterSpec[]): string[] {
+export function typeParams(filters: TypeFilterSpec[]): string[] {
   return filters.flatMap((f) => (f.resourceType === undefined ? [f.service] : [f.service, f.resourceType]));
 }
 

@@ -1,5 +1,5 @@
 import type { Selectable } from "kysely";
-import type { ResourceRecord, Tag, TaggedResource } from "../../domain/resource.ts";
+import type { Noncompliance, ResourceRecord, Tag, TaggedResource } from "../../domain/resource.ts";
 import type { DB } from "./schema.ts";
 
 /** A resources row as the tagging queries read it (RESOURCE_SELECT). */
@@ -78,13 +78,16 @@ class Listed implements TaggedResource {
   readonly service: string;
   readonly resourceType: string;
   readonly tagsJson: string;
+  readonly rid: number;
+  compliance?: Noncompliance | null;
 
   constructor(
     readonly accountId: string,
     readonly region: string,
     row: ListingRow,
   ) {
-    [, this.name, this.service, this.resourceType, , this.tagsJson] = row;
+    [this.rid, this.name, this.service, this.resourceType, , this.tagsJson] = row;
+    this.rid = Number(this.rid);
   }
 
   get tags(): Tag[] {

@@ -70,4 +70,24 @@ export interface DB {
     claimed_at: number | null;
     finished_at: number | null;
   };
+  tag_policies: {
+    name: string;
+    content: string;
+    /** JSON list of target ids. */
+    targets: string;
+    updated_at: number;
+  };
+  policy_revision: {
+    id: number;
+    revision: number;
+    evaluated: number;
+  };
+  /** One row per resource noncompliant with its account's effective tag policy. */
+  noncompliance: {
+    account_id: string;
+    rid: number;
+    region: string;
+    keys_json: string;
+    value_keys_json: string;
+  };
 }

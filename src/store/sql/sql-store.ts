@@ -1,13 +1,19 @@
 import { type Kysely, Migrator, sql } from "kysely";
+import type { StoredTagPolicy } from "../../domain/policies.ts";
 import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
 import { type EngineName, migrations } from "../migrations/index.ts";
 import type {
+  ComplianceCount,
+  ComplianceCountQuery,
+  ComplianceRow,
   ImportResult,
   InventoryQuery,
   KeyQuery,
   Page,
+  PolicySource,
   ResourceImport,
   ResourceKey,
+  ScanCursor,
   TagChange,
   TagChangeResult,
   TaggedQuery,
@@ -17,11 +23,12 @@ import type {
   ValueQuery,
 } from "../store.ts";
 import { CounterDeltas, counterKey } from "./bulk.ts";
+import { ComplianceKeeper, decodeNoncompliance, loadPolicies } from "./compliance.ts";
 import type { SqlEngine, SqlExec } from "./engine.ts";
 import { importResources } from "./import.ts";
 import { SqlJobQueue } from "./jobs.ts";
-import { Listings } from "./listing.ts";
-import { chunks, compareText, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
+import { Listings, typeClause, typeParams } from "./listing.ts";
+import { chunks, compareText, decodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
@@ -47,6 +54,7 @@ export class SqlTagStore implements TagStore {
   private flushing = false;
   private lastNoncePurge = Number.NEGATIVE_INFINITY;
   private readonly listings: Listings;
+  private readonly compliance = new ComplianceKeeper();
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -54,7 +62,7 @@ export class SqlTagStore implements TagStore {
   ) {
     this.engine = sqlEngine.name;
     this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks);
-    this.writer = new TagWriter(sqlEngine.rowLocks);
+    this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance);
     this.listings = new Listings(sqlEngine.reader, sqlEngine.scopeRevisions);
   }
 
@@ -140,7 +148,7 @@ export class SqlTagStore implements TagStore {
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {
     if (items.length === 0) return Promise.resolve({ created: 0, updated: 0, tags: 0 });
     return this.sqlEngine.writeTransaction((exec) =>
-      importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items),
+      importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items, this.compliance),
     );
   }
 
@@ -162,6 +170,7 @@ export class SqlTagStore implements TagStore {
         await this.writer.dropAll(tx, key.accountId, row, deltas);
         deltas.touch(key.accountId, row.region);
         await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
+        await this.compliance.clear(tx, key.accountId, [row.rid]);
         deleted++;
       }
       await deltas.apply(tx, this.sqlEngine.scopeRevisions);
@@ -307,8 +316,219 @@ export class SqlTagStore implements TagStore {
     return this.listings.queryTagged(q);
   }
 
-  getTagged(accountId: string, region: string, names: string[]): Promise<TaggedResource[]> {
-    return this.listings.getTagged(accountId, region, names);
+  getTagged(
+    accountId: string,
+    region: string,
+    names: string[],
+    withCompliance?: boolean,
+  ): Promise<TaggedResource[]> {
+    return this.listings.getTagged(accountId, region, names, withCompliance);
+  }
+
+  setPolicySource(source: PolicySource): void {
+    this.compliance.source = source;
+  }
+
+  putTagPolicy(policy: StoredTagPolicy): Promise<number> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO tag_policies (name, content, targets, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET content = excluded.content, targets = excluded.targets,
+           updated_at = excluded.updated_at`,
+        [policy.name, policy.content, JSON.stringify(policy.targets), policy.updatedAt],
+      );
+      return this.raiseRevision(tx);
+    });
+  }
+
+  deleteTagPolicy(name: string): Promise<number | null> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      const gone = await tx.query<{ name: string }>(
+        "DELETE FROM tag_policies WHERE name = ? RETURNING name",
+        [name],
+      );
+      return gone.length === 0 ? null : this.raiseRevision(tx);
+    });
+  }
+
+  private async raiseRevision(tx: SqlExec): Promise<number> {
+    const [row] = await tx.query<{ revision: number }>(
+      "UPDATE policy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+      [],
+    );
+    return Number(row?.revision);
+  }
+
+  listTagPolicies(): Promise<StoredTagPolicy[]> {
+    return loadPolicies(this.sqlEngine.reader);
+  }
+
+  async policyRevision(): Promise<{ revision: number; evaluated: number }> {
+    const [row] = await this.sqlEngine.reader.query<{ revision: number; evaluated: number }>(
+      "SELECT revision, evaluated FROM policy_revision WHERE id = 1",
+      [],
+    );
+    return { revision: Number(row?.revision ?? 0), evaluated: Number(row?.evaluated ?? 0) };
+  }
+
+  async markEvaluated(revision: number): Promise<void> {
+    await this.sqlEngine.writeTransaction((tx) =>
+      tx.query("UPDATE policy_revision SET evaluated = ? WHERE id = 1 AND evaluated < ?", [
+        revision,
+        revision,
+      ]),
+    );
+  }
+
+  /** The account's next Region after `after` (the first with none): one index seek. */
+  private async nextRegion(exec: SqlExec, accountId: string, after: string): Promise<string | undefined> {
+    const [region] = await exec.column<string | null>(
+      "SELECT MIN(region) FROM resources WHERE account_id = ? AND region > ?",
+      [accountId, after],
+    );
+    return region ?? undefined;
+  }
+
+  /** One page of a walk (see ScanCursor), and where the walk goes on. */
+  private async walk<R extends { rid: number }>(
+    exec: SqlExec,
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+    page: (region: string, after: number) => Promise<R[]>,
+  ): Promise<{ rows: R[]; next?: ScanCursor }> {
+    const region = cursor?.region ?? (await this.nextRegion(exec, accountId, ""));
+    if (region === undefined) return { rows: [] };
+    const rows = await page(region, cursor?.rid ?? 0);
+    if (rows.length === limit) return { rows, next: { region, rid: Number(rows[rows.length - 1]?.rid) } };
+    const following = await this.nextRegion(exec, accountId, region);
+    return { rows, next: following === undefined ? undefined : { region: following, rid: 0 } };
+  }
+
+  reevaluate(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<ScanCursor | undefined> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      const { rows, next } = await this.walk(tx, accountId, cursor, limit, (region, after) =>
+        tx.query<Pick<ResourceRow, "rid" | "region" | "service" | "resource_type" | "tags_json">>(
+          `SELECT rid, region, service, resource_type, tags_json FROM resources
+           WHERE account_id = ? AND region = ? AND tagged = 1 AND rid > ? ORDER BY rid LIMIT ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
+          [accountId, region, after, limit],
+        ),
+      );
+      if (rows.length === 0) return next;
+
+      // Read after the rows are locked: see ComplianceKeeper.
+      const policy = await this.compliance.policyFor(tx, accountId);
+      const deltas = new CounterDeltas();
+      if (!policy) {
+        await this.compliance.clear(
+          tx,
+          accountId,
+          rows.map((r) => Number(r.rid)),
+        );
+      }
+      // Most resources comply and have no record: only those that have one may need a delete.
+      const recorded = policy
+        ? new Set(
+            (
+              await tx.query<{ rid: number }>(
+                "SELECT rid FROM noncompliance WHERE account_id = ? AND region = ? AND rid >= ? AND rid <= ?",
+                [accountId, rows[0]?.region, rows[0]?.rid, rows[rows.length - 1]?.rid],
+              )
+            ).map((r) => Number(r.rid)),
+          )
+        : undefined;
+      for (const row of rows) {
+        deltas.touch(accountId, row.region);
+        if (!policy) continue;
+        const tags = [...decodeTags(row.tags_json)].map(([key, value]) => ({ key, value }));
+        const rid = Number(row.rid);
+        await this.compliance.record(
+          tx,
+          policy,
+          accountId,
+          { ...row, rid },
+          tags,
+          recorded?.has(rid) ?? true,
+        );
+      }
+      // Listings cached by scope revision (PostgreSQL) must not answer with the old compliance.
+      await deltas.apply(tx, this.sqlEngine.scopeRevisions);
+      return next;
+    });
+  }
+
+  async complianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
+    const where = ["r.account_id = ?", "r.tagged = 1"];
+    const params: unknown[] = [q.accountId];
+    if (q.regions?.length) {
+      where.push(`r.region IN (${marks(q.regions.length)})`);
+      params.push(...q.regions);
+    }
+    if (q.tagKeys?.length) {
+      const regions = q.regions?.length ? ` AND t.region IN (${marks(q.regions.length)})` : "";
+      where.push(
+        `r.rid IN (SELECT t.rid FROM tags t WHERE t.account_id = ?${regions} AND t.key IN (${marks(q.tagKeys.length)}))`,
+      );
+      params.push(q.accountId, ...(q.regions ?? []), ...q.tagKeys);
+    }
+    const types = q.typeFilters?.length ? typeClause(q.typeFilters, "r.") : "";
+    if (q.typeFilters?.length) params.push(...typeParams(q.typeFilters));
+    const rows = await this.sqlEngine.reader.rows<[string, string, string, number, number]>(
+      `SELECT r.region, r.service, r.resource_type, COUNT(*), COUNT(n.rid)
+       FROM resources r LEFT JOIN noncompliance n ON n.account_id = r.account_id AND n.rid = r.rid
+       WHERE ${where.join(" AND ")}${types}
+       GROUP BY r.region, r.service, r.resource_type`,
+      params,
+    );
+    return rows.map(([region, service, resourceType, resources, noncompliant]) => ({
+      region,
+      service,
+      resourceType,
+      resources: Number(resources),
+      noncompliant: Number(noncompliant),
+    }));
+  }
+
+  async scanCompliance(
+    accountId: string,
+    cursor: ScanCursor | undefined,
+    limit: number,
+  ): Promise<{ rows: ComplianceRow[]; next?: ScanCursor }> {
+    type Row = {
+      rid: number;
+      name: string;
+      region: string;
+      service: string;
+      resource_type: string;
+      tags_json: string;
+      keys_json: string | null;
+      value_keys_json: string | null;
+    };
+    // `query`, not `rows`: a report reads each page once, and SQLite's reader would keep every page
+    // in its result cache until the next commit.
+    const reader = this.sqlEngine.reader;
+    const { rows, next } = await this.walk(reader, accountId, cursor, limit, (region, after) =>
+      reader.query<Row>(
+        `SELECT r.rid, r.name, r.region, r.service, r.resource_type, r.tags_json, n.keys_json, n.value_keys_json
+         FROM resources r LEFT JOIN noncompliance n ON n.account_id = r.account_id AND n.rid = r.rid
+         WHERE r.account_id = ? AND r.region = ? AND r.tagged = 1 AND r.rid > ? ORDER BY r.rid LIMIT ?`,
+        [accountId, region, after, limit],
+      ),
+    );
+    const out = rows.map((r) => ({
+      rid: Number(r.rid),
+      name: r.name,
+      region: r.region,
+      service: r.service,
+      resourceType: r.resource_type,
+      tagsJson: r.tags_json,
+      noncompliance: decodeNoncompliance(r.keys_json, r.value_keys_json),
+    }));
+    return { rows: out, next };
   }
 
   listTagKeys(q: KeyQuery): Promise<Page<string>> {

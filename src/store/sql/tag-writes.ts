@@ -1,6 +1,7 @@
 import type { Tag } from "../../domain/resource.ts";
 import type { TagChange, TagChangeResult } from "../store.ts";
 import { type CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
+import type { ComplianceKeeper } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
 import { decodeTags, encodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
 
@@ -21,7 +22,10 @@ const UPDATE_RESOURCE =
 export class TagWriter {
   private readonly selectResource: string;
 
-  constructor(rowLocks: boolean) {
+  constructor(
+    rowLocks: boolean,
+    private readonly compliance: ComplianceKeeper,
+  ) {
     this.selectResource = `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name = ?${rowLocks ? " FOR UPDATE" : ""}`;
   }
 
@@ -62,6 +66,13 @@ export class TagWriter {
     const refusal = change.check?.(asList(current), asList(next), toRecord(row));
     if (typeof refusal === "string") return { ok: false, kind: "TagLimitExceeded", message: refusal };
     if (refusal) return { ok: false, ...refusal };
+    // After the lock and before any write: a refusal writes nothing. An account without a policy pays
+    // one read of the policy revision here.
+    const policy = await this.compliance.policyFor(tx, accountId);
+    if (policy && change.enforce) {
+      const violation = policy.refuse(change.set, { service: row.service, resourceType: row.resource_type });
+      if (violation) return { ok: false, ...violation };
+    }
 
     const removed = [...current].filter(([key]) => !next.has(key));
     const written = [...next].filter(([key, value]) => current.get(key) !== value);
@@ -77,6 +88,7 @@ export class TagWriter {
       ]);
     }
     if (changed) await this.writeTags(tx, accountId, row, current, removed, written, deltas);
+    if (changed && policy) await this.compliance.record(tx, policy, accountId, row, asList(next));
     return { ok: true, resource: toRecord(row), tags: asList(next) };
   }
 
