@@ -1,6 +1,6 @@
 import { type DomainError, ServiceError } from "../../errors.ts";
 import type { ErrorSpec } from "../../protocols/aliyun-params.ts";
-import { invalidParameter, protocolError } from "../../protocols/aliyun-rpc.ts";
+import { invalidParameter } from "../../protocols/aliyun-rpc.ts";
 
 /**
  * ECS's tagging error catalogue: code → HTTP status and message, as the AddTags (seed 000) and
