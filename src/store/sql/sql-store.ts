@@ -461,7 +461,34 @@ export class SqlTagStore implements TagStore {
     });
   }
 
+  /** Compliance counts by account revision (PostgreSQL): see `complianceCounts`. */
+  private readonly countsCache = new Map<string, ComplianceCount[]>();
+
+  /**
+   * The counts aggregate an account's tagged resources. On PostgreSQL they are kept under the sum of
+   * the account's scope revisions, read first: every tag write and every policy re-evaluation raises
+   * the revision of the scopes it touched in its own transaction, so equal sums mean equal counts, on
+   * any instance. (SQLite's reader has its own cache, cleared by any commit.)
+   */
   async complianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
+    if (!this.sqlEngine.scopeRevisions) return this.computeComplianceCounts(q);
+    const [version] = await this.sqlEngine.reader.column<number | string | null>(
+      "SELECT SUM(revision) FROM revisions WHERE account_id = ?",
+      [q.accountId],
+    );
+    const key = `${String(version ?? 0)}\u0000${JSON.stringify(q)}`;
+    const hit = this.countsCache.get(key);
+    if (hit) return hit;
+    const counts = await this.computeComplianceCounts(q);
+    if (this.countsCache.size >= 256) {
+      const oldest = this.countsCache.keys().next().value;
+      if (oldest !== undefined) this.countsCache.delete(oldest);
+    }
+    this.countsCache.set(key, counts);
+    return counts;
+  }
+
+  private async computeComplianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
     const where = ["r.account_id = ?", "r.tagged = 1"];
     const params: unknown[] = [q.accountId];
     if (q.regions?.length) {
