@@ -5,7 +5,7 @@ import { PolicyEngine } from "../../src/domain/compliance.ts";
 import { reevaluateAccounts } from "../../src/domain/policy-admin.ts";
 import type { ResourceRecord } from "../../src/domain/resource.ts";
 import type { ScanCursor, TagStore } from "../../src/store/store.ts";
-import { ENGINES, openFresh } from "./engines.ts";
+import { ENGINES, ec2, openFresh } from "./engines.ts";
 
 const A = "111111111111";
 const B = "222222222222";
@@ -22,21 +22,6 @@ const config = parseConfig({
     units: [{ id: "ou-b", parent: "r-root", accounts: [B] }],
   },
 });
-
-function ec2(id: string, accountId = A, region = "us-east-1"): ResourceRecord {
-  return {
-    cloud: "aws",
-    accountId,
-    region,
-    partition: "aws",
-    service: "ec2",
-    resourceType: "instance",
-    resourceId: id,
-    name: `arn:aws:ec2:${region}:${accountId}:instance/${id}`,
-    resourceGroupId: null,
-    state: null,
-  };
-}
 
 const COST = JSON.stringify({
   tags: {

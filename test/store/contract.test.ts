@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ResourceRecord } from "../../src/domain/resource.ts";
 import type { TagStore } from "../../src/store/store.ts";
-import { ENGINES, openFresh } from "./engines.ts";
+import { ENGINES, ec2, openFresh } from "./engines.ts";
 
 const A = "111111111111";
 const B = "222222222222";
-
-function ec2(id: string, accountId = A, region = "us-east-1"): ResourceRecord {
-  return {
-    cloud: "aws",
-    accountId,
-    region,
-    partition: "aws",
-    service: "ec2",
-    resourceType: "instance",
-    resourceId: id,
-    name: `arn:aws:ec2:${region}:${accountId}:instance/${id}`,
-    resourceGroupId: null,
-    state: null,
-  };
-}
 
 function tag(key: string, value: string) {
   return { key, value };

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import type { ResourceRecord } from "../../src/domain/resource.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { TagStore } from "../../src/store/store.ts";
 
@@ -79,3 +80,19 @@ export async function openFresh(
 }
 
 if (PG_SKIP) console.log(`# ${PG_SKIP}`);
+
+/** An EC2 instance record of an account and region: the resource the store suites tag. */
+export function ec2(id: string, accountId = "111111111111", region = "us-east-1"): ResourceRecord {
+  return {
+    cloud: "aws",
+    accountId,
+    region,
+    partition: "aws",
+    service: "ec2",
+    resourceType: "instance",
+    resourceId: id,
+    name: `arn:aws:ec2:${region}:${accountId}:instance/${id}`,
+    resourceGroupId: null,
+    state: null,
+  };
+}

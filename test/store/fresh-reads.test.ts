@@ -1,25 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ResourceRecord } from "../../src/domain/resource.ts";
 import { openStore } from "../../src/store/open.ts";
-import { ENGINES } from "./engines.ts";
+import { ENGINES, ec2 } from "./engines.ts";
 
 const A = "111111111111";
-
-function ec2(id: string): ResourceRecord {
-  return {
-    cloud: "aws",
-    accountId: A,
-    region: "us-east-1",
-    partition: "aws",
-    service: "ec2",
-    resourceType: "instance",
-    resourceId: id,
-    name: `arn:aws:ec2:us-east-1:${A}:instance/${id}`,
-    resourceGroupId: null,
-    state: null,
-  };
-}
 
 /**
  * Both engines remember read results (SQLite until the next commit, PostgreSQL per scope revision):
