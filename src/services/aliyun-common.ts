@@ -112,6 +112,8 @@ export interface WriteErrors {
   /** The resource would carry more tags than allowed; `detail` says which and how many. */
   quota(detail: string): ServiceError;
   notFound(): ServiceError;
+  /** A tag the account's effective tag policy enforces on the resource's type is not allowed. */
+  policy(detail: string): ServiceError;
 }
 
 /**
@@ -143,11 +145,15 @@ export async function addTags(
       set: tags,
       remove: [],
       check: withinQuota,
+      // Keys the account's effective tag policy enforces on the type: refused inside the write. One
+      // request names one resource type and sets the same tags on each, so all are refused or none.
+      enforce: true,
     })),
   );
   for (const result of results) {
     if (result.ok) continue;
     if (result.kind === "ResourceNotFound") throw errors.notFound();
+    if (result.kind === "PolicyViolation") throw errors.policy(result.message);
     throw errors.quota(`${result.message}.`);
   }
 }

@@ -1,7 +1,6 @@
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import { addTags } from "../aliyun-common.ts";
-import { type AliKmsContext, resolveLegacyTarget, validateTags } from "./common.ts";
-import { aliKmsError } from "./errors.ts";
+import { type AliKmsContext, BATCH_WRITE_ERRORS, resolveLegacyTarget, validateTags } from "./common.ts";
 import { LEGACY_TARGET } from "./legacy.ts";
 
 /**
@@ -27,7 +26,7 @@ export async function handler(ctx: AliKmsContext, req: ParamsOf<typeof params>) 
   const target = await resolveLegacyTarget(ctx, req);
   if (tags.length === 0) return {};
   await addTags(ctx, target.record.region, [target.record], tags, {
-    quota: (detail) => aliKmsError("Rejected.LimitExceeded", detail),
+    ...BATCH_WRITE_ERRORS,
     notFound: target.notFound,
   });
   return {};

@@ -117,6 +117,7 @@ export async function resolveTargets(
 export const BATCH_WRITE_ERRORS: WriteErrors = {
   quota: (detail) => aliKmsError("Rejected.LimitExceeded", detail),
   notFound: () => aliKmsError("InvalidResourceId.NotFound"),
+  policy: (detail) => aliKmsError("Forbidden.TagPolicy", detail),
 };
 
 /** The one resource a legacy action (TagResource, UntagResource, ListResourceTags) names. */

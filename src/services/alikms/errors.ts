@@ -16,6 +16,8 @@ export const ALIKMS_ERRORS = {
   "Forbidden.AliasNotFound": { status: 404, message: "The specified Alias is not found." },
   "Forbidden.ResourceNotFound": { status: 404, message: "The resource is not found." },
   "Rejected.LimitExceeded": { status: 400, message: "The quota of tags on the resource is exceeded." },
+  // Enforcement of a tag policy: KMS's references name no code for it; tagd's own, in KMS's style.
+  "Forbidden.TagPolicy": { status: 403, message: "The tags do not comply with the tag policy." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type AliKmsErrorCode = keyof typeof ALIKMS_ERRORS;

@@ -131,6 +131,7 @@ export async function addTags(
     quota: (detail) =>
       quotaCode === "QuotaExceed.Tags" ? ecsError(quotaCode, { detail }) : ecsError(quotaCode),
     notFound: () => ecsError("InvalidResourceId.NotFound"),
+    policy: (detail) => ecsError("OperationDenied.TagPolicy", { detail }),
   });
 }
 

@@ -93,6 +93,8 @@ export const ECS_ERRORS = {
     status: 403,
     message: "The specified operator not have permission to set Scope value.",
   },
+  // Enforcement of a tag policy: the ECS references name no code for it; tagd's own, in ECS's style.
+  "OperationDenied.TagPolicy": { status: 403, message: "The tags do not comply with the tag policy: %s" },
   // The ListTagResources table gives the store being unreachable as 500, not the gateway's 503.
   ServiceUnavailable: { status: 500, message: "The service is unavailable, please try again later." },
 } as const satisfies Record<string, { status: number; message: string }>;
