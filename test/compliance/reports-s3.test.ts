@@ -17,6 +17,8 @@ import { ORG_ID, orgConfig, policy, putPolicy, ROOT } from "../policy/org.ts";
 let s3: Server;
 let endpoint: string;
 const objects = new Map<string, { body: string; authorization?: string }>();
+/** Every PUT received, by object key: a report written twice would show here. */
+const puts = new Map<string, number>();
 const BUCKETS = new Set(["reports"]);
 
 before(async () => {
@@ -39,6 +41,7 @@ before(async () => {
         res.end();
         return;
       }
+      puts.set(`${bucket}/${key.join("/")}`, (puts.get(`${bucket}/${key.join("/")}`) ?? 0) + 1);
       objects.set(`${bucket}/${key.join("/")}`, {
         body: Buffer.concat(chunks).toString("utf8"),
         authorization: req.headers.authorization,
@@ -93,5 +96,31 @@ test("reports go to an S3-compatible endpoint when the configuration names one",
     assert.match(failed.ErrorMessage ?? "", /missing-bucket does not exist/);
   } finally {
     await server.stop(true);
+  }
+});
+
+test("with two instances on one store, a report is written once", { timeout: 60_000 }, async () => {
+  const config = orgConfig({
+    reports: { s3: { endpoint, accessKeyId: "report-writer", secretAccessKey: "report-secret" } },
+  });
+  // Both instances run a report worker against the same database (SQLite file or PostgreSQL schema).
+  const one: TestServer = await startServer({ config });
+  const two: TestServer = await startServer({ config, dataDir: one.dataDir });
+  try {
+    await putPolicy(one, "cost", policy("costcenter", { tag_value: { "@@assign": ["1"] } }), [ROOT]);
+    await tag(one.tagging(), [ec2Arn("i-0000000000000f301")], { costcenter: "2" });
+    // Report keys carry a timestamp to the second: an earlier test's report may share this second's.
+    puts.clear();
+    for (let round = 0; round < 3; round++) {
+      await (round % 2 ? two : one).tagging().send(new StartReportCreationCommand({ S3Bucket: "reports" }));
+      const done = await waitFor(two.tagging(), "SUCCEEDED");
+      const key = done.S3Location?.replace("s3://", "") ?? "";
+      assert.equal(puts.get(key), 1, `${key} was written ${puts.get(key)} times`);
+      // The next report gets a timestamp of its own.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+  } finally {
+    await two.stop();
+    await one.stop(true);
   }
 });
