@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { acsQuery } from "./acs3-client.ts";
 import {
   arnAt,
@@ -11,6 +13,7 @@ import {
   WIDE_KEY,
 } from "./inventory.ts";
 import type { BenchRequest } from "./load.ts";
+import { procStatusBytes } from "./processes.ts";
 import { ALIBABA_ACCOUNT_ID } from "./tagd.ts";
 
 /**
@@ -49,6 +52,9 @@ export interface OpEnv {
   n: number;
   /** A signed call to the server, answer body read in full. */
   call(api: ApiTarget, operation: string, body: unknown): Promise<{ status: number; body: string }>;
+  /** tagd's process id and data directory (report buckets live under it). */
+  pid: number;
+  dataDir: string;
   /** POSTs to the admin bulk import (set-up only, never measured); throws unless it answers 200. */
   adminImport(body: unknown): Promise<void>;
   /** Any admin API call (set-up only, never measured). */
@@ -237,6 +243,63 @@ export const OPERATIONS: OpDefinition[] = [
       if (!answer.Status) throw new Error("DescribeReportCreation answered no Status");
       const t = target(TAGGING, "DescribeReportCreation");
       return { request: () => ({ target: t, body: "{}" }) };
+    },
+  },
+  {
+    id: "report",
+    label: "StartReportCreation, the whole inventory (then DescribeReportCreation)",
+    kind: "read",
+    api: TAGGING,
+    async setup(env) {
+      // One report over every resource of the organization, timed, with tagd's RSS sampled meanwhile:
+      // a report streams page by page, so its memory must not grow with N.
+      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
+        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
+        targets: [POLICY_ACCOUNT_ID],
+      });
+      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      mkdirSync(join(env.dataDir, "buckets", "bench-reports"), { recursive: true });
+      const before = procStatusBytes(env.pid, "VmRSS") ?? 0;
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, procStatusBytes(env.pid, "VmRSS") ?? 0);
+      }, 20);
+      const started = performance.now();
+      let status = "";
+      let location = "";
+      try {
+        const start = await env.call(TAGGING, "StartReportCreation", { S3Bucket: "bench-reports" });
+        if (start.status !== 200)
+          throw new Error(`StartReportCreation answered ${start.status}: ${start.body}`);
+        for (;;) {
+          const d = (await expectOk(env, TAGGING, "DescribeReportCreation", {})) as {
+            Status?: string;
+            S3Location?: string;
+            ErrorMessage?: string;
+          };
+          status = d.Status ?? "";
+          if (status === "FAILED") throw new Error(`the report failed: ${d.ErrorMessage ?? ""}`);
+          if (status === "SUCCEEDED") {
+            location = d.S3Location ?? "";
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        clearInterval(sampler);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const key = location.replace(/^s3:\/\/[^/]+\//, "");
+      const file = join(env.dataDir, "buckets", "bench-reports", ...key.split("/"));
+      const lines = readFileSync(file, "utf8").split("\r\n").length - 2;
+      if (lines < env.n) throw new Error(`the report has ${lines} rows for ${env.n} resources`);
+      const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+      const remark =
+        `report of ${lines.toLocaleString("en-US")} rows (${mb(statSync(file).size)} MB) in ${seconds.toFixed(1)} s; ` +
+        `tagd's RSS ${mb(before)} MB before, ${mb(peak)} MB at most while it ran`;
+      rmSync(file);
+      const t = target(TAGGING, "DescribeReportCreation");
+      return { request: () => ({ target: t, body: "{}" }), note: () => remark };
     },
   },
   {

@@ -253,6 +253,8 @@ async function measureOp(
 ): Promise<void> {
   const env = {
     n,
+    pid: tagd.pid,
+    dataDir: tagd.dataDir,
     call: (api: ApiTarget, operation: string, body: unknown) => tagd.call(api, operation, body),
     adminImport: async (body: unknown) => {
       const text = JSON.stringify(body);

@@ -47,6 +47,8 @@ export interface TagdInstance {
   pid: number;
   child: Child;
   rss: RssSampler;
+  /** tagd's --data-dir (report buckets live under it). */
+  dataDir: string;
   /** A keep-alive agent for the orchestrator's own calls (seeding, set-up); not the load generator's. */
   agent: http.Agent;
   signer(api: ApiTarget): RequestSigner;
@@ -157,6 +159,7 @@ export async function startTagd(options: {
     pid: child.pid,
     child,
     rss,
+    dataDir: join(dir, "data"),
     agent,
     signer,
     async call(api, operation, body) {
