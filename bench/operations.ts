@@ -118,6 +118,19 @@ async function expectOk(env: OpEnv, api: ApiTarget, op: string, body: unknown): 
   return JSON.parse(answer.body);
 }
 
+/**
+ * The compliance actions need a tag policy attached somewhere. It goes on the policy account only (and
+ * PUT is idempotent): the measured account keeps no effective policy, so its tag writes are measured
+ * without one, and a summary still counts every one of its tagged resources.
+ */
+async function attachBenchPolicy(env: OpEnv): Promise<void> {
+  const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
+    content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
+    targets: [POLICY_ACCOUNT_ID],
+  });
+  if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+}
+
 function target(api: AwsApi, op: string) {
   return `${api.targetPrefix}.${op}`;
 }
@@ -209,13 +222,7 @@ export const OPERATIONS: OpDefinition[] = [
     kind: "read",
     api: TAGGING,
     async setup(env) {
-      // Attached to the policy account only: the measured account keeps no effective policy, and the
-      // summary still counts every one of its tagged resources by Region and type.
-      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
-        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
-        targets: [POLICY_ACCOUNT_ID],
-      });
-      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      await attachBenchPolicy(env);
       const body = JSON.stringify({ GroupBy: ["REGION", "RESOURCE_TYPE"] });
       const answer = (await expectOk(env, TAGGING, "GetComplianceSummary", JSON.parse(body))) as {
         SummaryList?: unknown[];
@@ -233,12 +240,8 @@ export const OPERATIONS: OpDefinition[] = [
     kind: "read",
     api: TAGGING,
     async setup(env) {
-      // The same policy set-up as compliance-summary (idempotent): the action needs one attached.
-      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
-        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
-        targets: [POLICY_ACCOUNT_ID],
-      });
-      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      // The action needs a policy attached somewhere.
+      await attachBenchPolicy(env);
       const answer = (await expectOk(env, TAGGING, "DescribeReportCreation", {})) as { Status?: string };
       if (!answer.Status) throw new Error("DescribeReportCreation answered no Status");
       const t = target(TAGGING, "DescribeReportCreation");
@@ -253,11 +256,7 @@ export const OPERATIONS: OpDefinition[] = [
     async setup(env) {
       // One report over every resource of the organization, timed, with tagd's RSS sampled meanwhile:
       // a report streams page by page, so its memory must not grow with N.
-      const put = await env.adminCall("PUT", "/admin/v1/tag-policies/bench-cost", {
-        content: { tags: { costcenter: { tag_value: { "@@assign": ["100", "200"] } } } },
-        targets: [POLICY_ACCOUNT_ID],
-      });
-      if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
+      await attachBenchPolicy(env);
       mkdirSync(join(env.dataDir, "buckets", "bench-reports"), { recursive: true });
       const before = procStatusBytes(env.pid, "VmRSS") ?? 0;
       let peak = before;

@@ -1,5 +1,5 @@
 import type { TaggedResource } from "../../domain/resource.ts";
-import { patternFilterMatches, tagFilterMatches } from "../../domain/tag-match.ts";
+import { patternFilterMatches, tagFilterMatches, textMatches } from "../../domain/tag-match.ts";
 import type {
   KeyQuery,
   Page,
@@ -23,6 +23,8 @@ const UNION_MAX_PAIRS = 32;
 const MATCH_SLICE = 500;
 
 type Pair = [key: string, value: string];
+/** A counter row: a key or a value, and how many resources carry it. */
+type Counted = [text: string, resources: number];
 
 /** A tag filter as the planner sees it: its key and values as matches, and the test on a tag set. */
 interface Filter {
@@ -99,10 +101,6 @@ export class Listings {
     }
     this.results.set(key, value);
     return value;
-  }
-
-  private run<R>(text: string, params: readonly unknown[]) {
-    return this.reader.query<R>(text, params);
   }
 
   queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {
@@ -274,39 +272,38 @@ export class Listings {
     const keys =
       filter.key.kind === "exact"
         ? [filter.key.text]
-        : await this.matching(
-            "SELECT key FROM tag_keys WHERE account_id = ? AND region = ? AND key >= ? ORDER BY key LIMIT ?",
-            [accountId, region],
-            filter.key,
-            (row: { key: string }) => row.key,
-          );
+        : (
+            await this.matching(
+              "SELECT key, resources FROM tag_keys WHERE account_id = ? AND region = ? AND key >= ? ORDER BY key LIMIT ?",
+              [accountId, region],
+              filter.key,
+            )
+          )?.map(([key]) => key);
     if (!keys) return undefined;
     const pairs: Pair[] = [];
     let resources = 0;
     for (const key of keys) {
-      let counted: { value: string; resources: number }[] | undefined;
+      let counted: Counted[] = [];
       if (filter.values.length > 0 && filter.values.every((v) => v.kind === "exact")) {
-        counted = await this.run<{ value: string; resources: number }>(
+        counted = await this.reader.rows<Counted>(
           `SELECT value, resources FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value IN (${marks(filter.values.length)})`,
           [accountId, region, key, ...filter.values.map((v) => v.text)],
         );
       } else {
         const wanted = filter.values.length === 0 ? [{ kind: "prefix", text: "" } as const] : filter.values;
-        counted = [];
         for (const match of wanted) {
           const found = await this.matching(
             "SELECT value, resources FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value >= ? ORDER BY value LIMIT ?",
             [accountId, region, key],
             match,
-            (row: { value: string; resources: number }) => row,
           );
           if (!found) return undefined;
           counted.push(...found);
         }
       }
-      for (const c of new Map(counted.map((c) => [c.value, c])).values()) {
-        pairs.push([key, c.value]);
-        resources += Number(c.resources);
+      for (const [value, n] of new Map(counted)) {
+        pairs.push([key, value]);
+        resources += Number(n);
       }
       if (pairs.length > UNION_MAX_PAIRS) return undefined;
     }
@@ -314,35 +311,28 @@ export class Listings {
   }
 
   /**
-   * The rows of an ordered counter range that a text match accepts, at most UNION_MAX_PAIRS (else
-   * undefined). A prefix reads its own range; a substring reads the scope's distinct keys (or a key's
-   * distinct values) in slices — never the resources or their tags.
+   * The (text, resources) rows of an ordered counter range that a text match accepts, at most
+   * UNION_MAX_PAIRS (else undefined). A prefix reads its own range; a substring reads the scope's
+   * distinct keys (or a key's distinct values) in slices — never the resources or their tags.
    */
-  private async matching<R, T>(
-    text: string,
-    scope: unknown[],
-    match: TextMatch,
-    pick: (row: R) => T & (string | { value: string }),
-  ): Promise<T[] | undefined> {
-    const out: T[] = [];
-    const textOf = (t: T) => (typeof t === "string" ? t : (t as { value: string }).value);
+  private async matching(text: string, scope: unknown[], match: TextMatch): Promise<Counted[] | undefined> {
+    const out: Counted[] = [];
     let from = match.kind === "substring" ? "" : match.text;
     let first = true;
     // A prefix's rows are consecutive: one more than the cap tells all there is to know.
     const slice = match.kind === "substring" ? MATCH_SLICE : UNION_MAX_PAIRS + 2;
     for (;;) {
-      const rows = (await this.run<R>(text, [...scope, from, slice])).map(pick);
-      for (const t of rows) {
-        const s = textOf(t);
+      const rows = await this.reader.rows<Counted>(text, [...scope, from, slice]);
+      for (const row of rows) {
+        const s = row[0];
         if (!first && s === from) continue;
         if (match.kind !== "substring" && !s.startsWith(match.text)) return out;
-        if (match.kind === "exact" && s !== match.text) continue;
-        if (match.kind === "substring" && !s.includes(match.text)) continue;
-        out.push(t);
+        if (!textMatches(match, s)) continue;
+        out.push(row);
         if (out.length > UNION_MAX_PAIRS) return undefined;
       }
       if (rows.length < slice) return out;
-      from = textOf(rows[rows.length - 1] as T);
+      from = (rows[rows.length - 1] as Counted)[0];
       first = false;
     }
   }
