@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { setBounded } from "../bounded-map.ts";
 
 /**
  * AWS Signature Version 4 as a server verifies it, in small pure steps:
@@ -286,11 +287,7 @@ export class SigningKeyCache {
     const hit = this.cache.get(id);
     if (hit && hit.secret === secret) return hit.key;
     const key = deriveSigningKey(secret, auth.date, auth.region, auth.service);
-    if (this.cache.size >= this.maxEntries) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(id, { secret, key });
+    setBounded(this.cache, id, { secret, key }, this.maxEntries);
     return key;
   }
 }

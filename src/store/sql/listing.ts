@@ -1,3 +1,4 @@
+import { setBounded } from "../../bounded-map.ts";
 import type { TaggedResource } from "../../domain/resource.ts";
 import { patternFilterMatches, tagFilterMatches, textMatches } from "../../domain/tag-match.ts";
 import type {
@@ -95,11 +96,7 @@ export class Listings {
     const key = `${accountId}\u0000${region}\u0000${revision ?? 0}\u0000${JSON.stringify(id)}`;
     if (this.results.has(key)) return this.results.get(key) as T;
     const value = await compute();
-    if (this.results.size >= 256) {
-      const oldest = this.results.keys().next().value;
-      if (oldest !== undefined) this.results.delete(oldest);
-    }
-    this.results.set(key, value);
+    setBounded(this.results, key, value, 256);
     return value;
   }
 

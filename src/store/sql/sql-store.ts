@@ -1,4 +1,5 @@
 import { type Kysely, Migrator, sql } from "kysely";
+import { setBounded } from "../../bounded-map.ts";
 import type { StoredTagPolicy } from "../../domain/policies.ts";
 import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
 import { type EngineName, migrations } from "../migrations/index.ts";
@@ -480,11 +481,7 @@ export class SqlTagStore implements TagStore {
     const hit = this.countsCache.get(key);
     if (hit) return hit;
     const counts = await this.computeComplianceCounts(q);
-    if (this.countsCache.size >= 256) {
-      const oldest = this.countsCache.keys().next().value;
-      if (oldest !== undefined) this.countsCache.delete(oldest);
-    }
-    this.countsCache.set(key, counts);
+    setBounded(this.countsCache, key, counts, 256);
     return counts;
   }
 

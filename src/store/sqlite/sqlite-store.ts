@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import { setBounded } from "../../bounded-map.ts";
 import type { SqlEngine, SqlExec } from "../sql/engine.ts";
 import type { DB } from "../sql/schema.ts";
 import { SqlTagStore } from "../sql/sql-store.ts";
@@ -186,12 +187,8 @@ function statement(
     stmt = database.prepare(text);
     if (mode === "pluck") stmt.pluck(true);
     if (mode === "raw") stmt.raw(true);
-    if (cache.size >= max) {
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
-    }
   }
-  cache.set(id, stmt);
+  setBounded(cache, id, stmt, max);
   return stmt;
 }
 
@@ -253,11 +250,7 @@ class SqliteExec implements SqlExec {
     const hit = this.results.get(id);
     if (hit) return hit as T[];
     const rows = Object.freeze(read());
-    if (this.results.size >= RESULT_CACHE_MAX) {
-      const oldest = this.results.keys().next().value;
-      if (oldest !== undefined) this.results.delete(oldest);
-    }
-    this.results.set(id, rows);
+    setBounded(this.results, id, rows, RESULT_CACHE_MAX);
     return rows as T[];
   }
 
