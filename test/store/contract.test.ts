@@ -107,6 +107,27 @@ for (const engine of ENGINES) {
       ]);
     });
 
+    test("a key given twice for one resource in one import keeps its last value, counted once", async () => {
+      const region = "ap-south-2";
+      const r = ec2("i-twice", A, region);
+      const got = await store.upsertResources([
+        { resource: r, tags: [tag("env", "a"), tag("team", "t"), tag("env", "b")] },
+      ]);
+      assert.deepEqual(got, { created: 1, updated: 0, tags: 2 });
+      assert.deepEqual((await store.getTagged(A, region, [r.name]))[0]?.tags, [
+        tag("env", "b"),
+        tag("team", "t"),
+      ]);
+      assert.deepEqual((await store.listTagValues({ accountId: A, region, key: "env", limit: 10 })).items, [
+        "b",
+      ]);
+      // The same key twice with the same value, on a resource that has it already: nothing to write.
+      const again = await store.upsertResources([{ resource: r, tags: [tag("env", "b"), tag("env", "b")] }]);
+      assert.deepEqual(again, { created: 0, updated: 1, tags: 0 });
+      await store.applyTagChanges(A, [{ resource: r, register: false, set: [], remove: ["env", "team"] }]);
+      assert.deepEqual((await store.listTagKeys({ accountId: A, region, limit: 10 })).items, []);
+    });
+
     test("a bulk import over a resource's limit changes nothing", async () => {
       const r = ec2("i-imp-limit", A, "ca-west-1");
       await store.upsertResources([{ resource: r, tags: [tag("a", "1"), tag("b", "2")], maxTags: 3 }]);

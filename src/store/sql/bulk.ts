@@ -52,23 +52,36 @@ export class CounterDeltas {
   /** The (account, region) scopes whose tag data changed. */
   readonly scopes = new Set<string>();
 
+  private lastAccount?: string;
+  private lastRegion?: string;
+  private lastScope = "";
+
+  /** The scope's counter-key prefix; consecutive calls on one scope (the usual case) build it once. */
+  private scopeOf(accountId: string, region: string): string {
+    if (accountId !== this.lastAccount || region !== this.lastRegion) {
+      this.lastAccount = accountId;
+      this.lastRegion = region;
+      this.lastScope = counterKey(accountId, region);
+      this.scopes.add(this.lastScope);
+    }
+    return this.lastScope;
+  }
+
   touch(accountId: string, region: string): void {
-    this.scopes.add(counterKey(accountId, region));
+    this.scopeOf(accountId, region);
   }
 
   key(accountId: string, region: string, key: string, d: number): void {
-    this.touch(accountId, region);
-    const id = counterKey(accountId, region, key);
+    const id = `${this.scopeOf(accountId, region)}\u0000${key}`;
     this.keys.set(id, (this.keys.get(id) ?? 0) + d);
   }
 
   /** `kind`, for the resources counted by type too (Alibaba's DescribeTags): see `countedKind`. */
   value(accountId: string, region: string, key: string, value: string, d: number, kind?: CountedKind): void {
-    this.touch(accountId, region);
-    const id = counterKey(accountId, region, key, value);
+    const id = `${this.scopeOf(accountId, region)}\u0000${key}\u0000${value}`;
     this.values.set(id, (this.values.get(id) ?? 0) + d);
     if (kind) {
-      const typed = counterKey(accountId, region, key, value, kind.service, kind.resourceType);
+      const typed = `${id}\u0000${kind.service}\u0000${kind.resourceType}`;
       this.typed.set(typed, (this.typed.get(typed) ?? 0) + d);
     }
   }

@@ -120,7 +120,7 @@ function open(file: string, cacheKiB: number): Database.Database {
   return database;
 }
 
-const FALLBACK_CHECKPOINT_PAGES = 20000;
+const FALLBACK_CHECKPOINT_PAGES = 60000;
 const CHECKPOINT_INTERVAL_MS = 25;
 
 /**
