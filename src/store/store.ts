@@ -89,6 +89,15 @@ export interface TagStore {
   ): Promise<ScanCursor | undefined>;
   /** Per (region, service, type) of an account: tagged resources, and how many are noncompliant. */
   complianceCounts(query: ComplianceCountQuery): Promise<ComplianceCount[]>;
+  /**
+   * What a compliance summary reads, as of one moment: whether any tag policy is attached, and the
+   * counts of each account (as `complianceCounts`). On PostgreSQL one statement reads the policy
+   * revision and the accounts' revisions, and results computed under the same revisions are reused.
+   */
+  complianceOverview(
+    accountIds: string[],
+    filters: Omit<ComplianceCountQuery, "accountId">,
+  ): Promise<ComplianceOverview>;
   /** An account's tagged resources with their compliance, a page at a time (reports). */
   scanCompliance(
     accountId: string,
@@ -132,6 +141,11 @@ export interface ComplianceCountQuery {
   typeFilters?: TypeFilterSpec[];
   /** Only resources carrying one of these keys. */
   tagKeys?: string[];
+}
+
+export interface ComplianceOverview {
+  policiesAttached: boolean;
+  counts: Map<string, ComplianceCount[]>;
 }
 
 export interface ComplianceCount {

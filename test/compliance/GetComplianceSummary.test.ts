@@ -215,4 +215,16 @@ describe("GetComplianceSummary across the organization", () => {
       [ACCOUNT_C, "ACCOUNT", undefined, undefined, 0],
     ]);
   });
+
+  test("detaching the last policy refuses the next summary; attaching it again answers", async () => {
+    const cost = policy("costcenter", {
+      tag_key: { "@@assign": "CostCenter" },
+      tag_value: { "@@assign": ["100"] },
+    });
+    await summary({});
+    await putPolicy(server, "cost", cost, []);
+    await constraint(server.tagging().send(new GetComplianceSummaryCommand({})), /tag policy attached/);
+    await putPolicy(server, "cost", cost, [ROOT]);
+    assert.ok((await summary({})).SummaryList?.length);
+  });
 });

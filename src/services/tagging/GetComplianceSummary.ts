@@ -3,7 +3,8 @@ import {
   openToken,
   pageToken,
   parseTypeFilters,
-  requireOrganizationCompliance,
+  requireAttachedPolicy,
+  requireManagementCaller,
   type TaggingContext,
 } from "./common.ts";
 import { invalidParameter } from "./errors.ts";
@@ -53,7 +54,7 @@ interface Group {
  * summary was generated.
  */
 export async function handler(ctx: TaggingContext, req: Request) {
-  await requireOrganizationCompliance(ctx);
+  requireManagementCaller(ctx);
   const engine = ctx.deps.policies;
   const groupBy = new Set(req.GroupBy ?? []);
   const typeFilters = parseTypeFilters(req.ResourceTypeFilters ?? []);
@@ -92,13 +93,14 @@ export async function handler(ctx: TaggingContext, req: Request) {
   if (!groupBy.has("REGION") && !groupBy.has("RESOURCE_TYPE") && !groupBy.has("TARGET_ID")) {
     for (const s of scopes) add({ targetId: s.id, targetType: s.type }, 0);
   }
+  const overview = await ctx.deps.store.complianceOverview(accounts, {
+    regions: req.RegionFilters,
+    typeFilters,
+    tagKeys: req.TagKeyFilters,
+  });
+  requireAttachedPolicy(overview.policiesAttached);
   for (const accountId of accounts) {
-    const counts = await ctx.deps.store.complianceCounts({
-      accountId,
-      regions: req.RegionFilters,
-      typeFilters,
-      tagKeys: req.TagKeyFilters,
-    });
+    const counts = overview.counts.get(accountId) ?? [];
     if (
       counts.length === 0 &&
       groupBy.has("TARGET_ID") &&

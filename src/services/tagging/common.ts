@@ -182,6 +182,12 @@ export const COMPLIANCE_REGION = "us-east-1";
  * Each unmet one is a ConstraintViolationException (400).
  */
 export async function requireOrganizationCompliance(ctx: TaggingContext): Promise<void> {
+  requireManagementCaller(ctx);
+  requireAttachedPolicy((await ctx.deps.store.listTagPolicies()).some((p) => p.targets.length > 0));
+}
+
+/** The organization's management account, calling from the compliance Region. */
+export function requireManagementCaller(ctx: TaggingContext): void {
   const { policies } = ctx.deps;
   if (!policies.org) {
     throw constraintViolation(
@@ -194,7 +200,9 @@ export async function requireOrganizationCompliance(ctx: TaggingContext): Promis
   if (ctx.region !== COMPLIANCE_REGION) {
     throw constraintViolation(`You can call this operation only from the ${COMPLIANCE_REGION} Region`);
   }
-  const attached = (await ctx.deps.store.listTagPolicies()).some((p) => p.targets.length > 0);
+}
+
+export function requireAttachedPolicy(attached: boolean): void {
   if (!attached) {
     throw constraintViolation(
       "You must have a tag policy attached to the organization root, an OU, or an account",

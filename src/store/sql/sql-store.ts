@@ -6,6 +6,7 @@ import { type EngineName, migrations } from "../migrations/index.ts";
 import type {
   ComplianceCount,
   ComplianceCountQuery,
+  ComplianceOverview,
   ComplianceRow,
   ImportResult,
   InventoryQuery,
@@ -464,6 +465,8 @@ export class SqlTagStore implements TagStore {
 
   /** Compliance counts by account revision (PostgreSQL): see `complianceCounts`. */
   private readonly countsCache = new Map<string, ComplianceCount[]>();
+  /** Whether a policy is attached, by policy revision (PostgreSQL). */
+  private attachedAt?: { revision: number; attached: boolean };
 
   /**
    * The counts aggregate an account's tagged resources. On PostgreSQL they are kept under the sum of
@@ -472,17 +475,50 @@ export class SqlTagStore implements TagStore {
    * any instance. (SQLite's reader has its own cache, cleared by any commit.)
    */
   async complianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
-    if (!this.sqlEngine.scopeRevisions) return this.computeComplianceCounts(q);
-    const [version] = await this.sqlEngine.reader.column<number | string | null>(
-      "SELECT SUM(revision) FROM revisions WHERE account_id = ?",
-      [q.accountId],
+    const { counts } = await this.complianceOverview([q.accountId], q);
+    return counts.get(q.accountId) ?? [];
+  }
+
+  async complianceOverview(
+    accountIds: string[],
+    filters: Omit<ComplianceCountQuery, "accountId">,
+  ): Promise<ComplianceOverview> {
+    const counts = new Map<string, ComplianceCount[]>();
+    const { regions, typeFilters, tagKeys } = filters;
+    if (!this.sqlEngine.scopeRevisions) {
+      const policiesAttached = (await this.listTagPolicies()).some((p) => p.targets.length > 0);
+      for (const accountId of accountIds)
+        counts.set(
+          accountId,
+          await this.computeComplianceCounts({ accountId, regions, typeFilters, tagKeys }),
+        );
+      return { policiesAttached, counts };
+    }
+    // One round trip: the policy revision (account NULL) and the accounts' revision sums.
+    const rows = await this.sqlEngine.reader.rows<[string | null, number | string | null]>(
+      `SELECT NULL, revision FROM policy_revision WHERE id = 1
+       UNION ALL SELECT account_id, SUM(revision) FROM revisions WHERE account_id IN (${marks(accountIds.length)})
+       GROUP BY account_id`,
+      accountIds,
     );
-    const key = `${String(version ?? 0)}\u0000${JSON.stringify(q)}`;
-    const hit = this.countsCache.get(key);
-    if (hit) return hit;
-    const counts = await this.computeComplianceCounts(q);
-    setBounded(this.countsCache, key, counts, 256);
-    return counts;
+    const versions = new Map(rows.map(([account, version]) => [account, String(version ?? 0)]));
+    const policyRevision = Number(versions.get(null) ?? 0);
+    if (this.attachedAt?.revision !== policyRevision) {
+      // Loaded after the revision was read: at worst newer than it, and then read again next time.
+      const attached = (await this.listTagPolicies()).some((p) => p.targets.length > 0);
+      this.attachedAt = { revision: policyRevision, attached };
+    }
+    for (const accountId of accountIds) {
+      const q = { accountId, regions, typeFilters, tagKeys };
+      const key = `${versions.get(accountId) ?? "0"}\u0000${JSON.stringify(q)}`;
+      let hit = this.countsCache.get(key);
+      if (!hit) {
+        hit = await this.computeComplianceCounts(q);
+        setBounded(this.countsCache, key, hit, 256);
+      }
+      counts.set(accountId, hit);
+    }
+    return { policiesAttached: this.attachedAt.attached, counts };
   }
 
   private async computeComplianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
