@@ -76,17 +76,22 @@ export function decodeJsonBody(body: Buffer): unknown {
 }
 
 /** A response body a handler has already written as JSON text (large listings splice stored JSON). */
+/** A body already encoded, as JSON text or as parts of it (Buffers are sent as they are). */
 export class EncodedJson {
-  constructor(readonly text: string) {}
+  constructor(readonly parts: string | (string | Buffer)[]) {}
+
+  toBuffer(): Buffer {
+    if (typeof this.parts === "string") return Buffer.from(this.parts);
+    return Buffer.concat(this.parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
+  }
 }
 
 export function sendJson(reply: FastifyReply, requestId: string, body: object): FastifyReply {
-  const text = body instanceof EncodedJson ? body.text : JSON.stringify(body);
   return reply
     .code(200)
     .header("x-amzn-RequestId", requestId)
     .header("content-type", AWS_JSON_CONTENT_TYPE)
-    .send(Buffer.from(text));
+    .send(body instanceof EncodedJson ? body.toBuffer() : Buffer.from(JSON.stringify(body)));
 }
 
 export function sendJsonError(

@@ -94,8 +94,25 @@ export async function handler(ctx: TaggingContext, req: Request) {
  * page is full until the last.
  */
 function response(token: string, items: TaggedResource[], includeCompliance: boolean) {
-  const list = items.map((r) => mappingJson(r, includeCompliance)).join(",");
-  return new EncodedJson(`{"PaginationToken":${JSON.stringify(token)},"ResourceTagMappingList":[${list}]}`);
+  return new EncodedJson([
+    `{"PaginationToken":${JSON.stringify(token)},"ResourceTagMappingList":[`,
+    mappingList(items, includeCompliance),
+    "]}",
+  ]);
+}
+
+/**
+ * The page's mappings, encoded once per page object: the store hands out the same page again while
+ * nothing under it changed (its result caches), and then only the token around it is new.
+ */
+const encodedPages = new WeakMap<readonly TaggedResource[], { plain?: Buffer; withCompliance?: Buffer }>();
+
+function mappingList(items: TaggedResource[], includeCompliance: boolean): Buffer {
+  let encoded = encodedPages.get(items);
+  if (!encoded) encodedPages.set(items, (encoded = {}));
+  const slot = includeCompliance ? "withCompliance" : "plain";
+  encoded[slot] ??= Buffer.from(items.map((r) => mappingJson(r, includeCompliance)).join(","));
+  return encoded[slot];
 }
 
 async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], includeCompliance: boolean) {

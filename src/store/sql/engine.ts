@@ -9,6 +9,11 @@ export interface SqlExec {
   column<T>(text: string, params: readonly unknown[]): Promise<T[]>;
   /** Runs one statement once per row, when the engine does that faster than multi-row statements. */
   runMany?(text: string, rows: readonly unknown[][]): void;
+  /**
+   * A value computed from this connection's reads, kept as long as the connection's read results are
+   * (SQLite: until the next commit on the file). Offered by connections that cache their reads.
+   */
+  memo?<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 
 /** What differs between the engines behind the shared SQL. */

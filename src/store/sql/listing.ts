@@ -80,7 +80,8 @@ export class Listings {
    * With scope revisions (PostgreSQL), a result is kept under the revision of its (account, region)
    * read before it was computed: a write raises the revision in its own transaction, so a reader on
    * any instance that sees the same revision may reuse the result, and one that sees a newer
-   * revision computes afresh. Without them (SQLite) the reader connection has its own cache.
+   * revision computes afresh. Without them (SQLite) the result is kept with the reader connection's
+   * own results, which every commit clears.
    */
   private async remembered<T>(
     accountId: string,
@@ -88,7 +89,10 @@ export class Listings {
     id: unknown,
     compute: () => Promise<T>,
   ): Promise<T> {
-    if (!this.byRevision) return compute();
+    if (!this.byRevision) {
+      if (!this.reader.memo) return compute();
+      return this.reader.memo<T>(`${accountId}\u0000${region}\u0000${JSON.stringify(id)}`, compute);
+    }
     const [revision] = await this.reader.column<number>(
       "SELECT revision FROM revisions WHERE account_id = ? AND region = ?",
       [accountId, region],

@@ -211,7 +211,9 @@ class SqliteExec implements SqlExec {
    * another (`PRAGMA data_version` tells the reading connection): a repeated listing costs a lookup
    * and can never be stale.
    */
-  private readonly results = new Map<string, readonly unknown[]>();
+  private readonly results = new Map<string, unknown>();
+  /** Raised whenever `results` is cleared (see `memo`). */
+  private generation = 0;
   private seenVersion = -1;
   private caching = false;
 
@@ -229,6 +231,7 @@ class SqliteExec implements SqlExec {
     const version = this.database.pragma("data_version", { simple: true }) as number;
     if (version !== this.seenVersion) {
       this.results.clear();
+      this.generation++;
       this.seenVersion = version;
     }
     this.versionCheckedThisTurn = true;
@@ -247,11 +250,25 @@ class SqliteExec implements SqlExec {
     if (!this.caching) return read();
     this.checkVersion();
     const id = `${kind}\u0000${text}\u0000${JSON.stringify(params)}`;
-    const hit = this.results.get(id);
-    if (hit) return hit as T[];
+    const hit = this.results.get(id) as T[] | undefined;
+    if (hit) return hit;
     const rows = Object.freeze(read());
     setBounded(this.results, id, rows, RESULT_CACHE_MAX);
     return rows as T[];
+  }
+
+  async memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    if (!this.caching) return compute();
+    this.checkVersion();
+    const id = `memo\u0000${key}`;
+    if (this.results.has(id)) return this.results.get(id) as T;
+    const [generation, commits] = [this.generation, localCommits];
+    const value = await compute();
+    // Computed across awaits: a commit meanwhile may have cleared the cache (or will), and a value
+    // read partly before it must not outlive it.
+    if (generation === this.generation && commits === localCommits)
+      setBounded(this.results, id, value, RESULT_CACHE_MAX);
+    return value;
   }
 
   async query<R>(text: string, params: readonly unknown[]): Promise<R[]> {
