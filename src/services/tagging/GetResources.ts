@@ -109,7 +109,10 @@ const encodedPages = new WeakMap<readonly TaggedResource[], { plain?: Buffer; wi
 
 function mappingList(items: TaggedResource[], includeCompliance: boolean): Buffer {
   let encoded = encodedPages.get(items);
-  if (!encoded) encodedPages.set(items, (encoded = {}));
+  if (!encoded) {
+    encoded = {};
+    encodedPages.set(items, encoded);
+  }
   const slot = includeCompliance ? "withCompliance" : "plain";
   encoded[slot] ??= Buffer.from(items.map((r) => mappingJson(r, includeCompliance)).join(","));
   return encoded[slot];

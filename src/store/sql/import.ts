@@ -27,7 +27,10 @@ function sortRows(rows: TagRow[]): TagRow[] {
   for (const row of rows) {
     const scopeKey = `${row[0]}\u0000${row[1]}\u0000${row[2]}`;
     let byValue = groups.get(scopeKey);
-    if (!byValue) groups.set(scopeKey, (byValue = new Map()));
+    if (!byValue) {
+      byValue = new Map();
+      groups.set(scopeKey, byValue);
+    }
     const same = byValue.get(row[3]);
     if (same) same.push(row);
     else byValue.set(row[3], [row]);
