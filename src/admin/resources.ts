@@ -6,6 +6,7 @@ import { parseArn } from "../domain/arn.ts";
 import { type ResourceInput, resolveImport, resolveResourceInput } from "../domain/inventory.ts";
 import type { ResourceImport, ResourceRecord } from "../domain/resource.ts";
 import { DomainError } from "../errors.ts";
+import { collectAfterBulk } from "../memory.ts";
 import type { ResourceKey } from "../store/store.ts";
 
 /** The largest bulk call: well above the 10,000 the contract promises, inside the admin body limit. */
@@ -127,6 +128,8 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps) {
     } catch (err) {
       if (err instanceof DomainError) return adminError(reply, 400, "InvalidResource", err.message);
       throw err;
+    } finally {
+      collectAfterBulk(records.length);
     }
   });
 

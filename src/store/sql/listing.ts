@@ -88,9 +88,10 @@ export class Listings {
     region: string,
     id: unknown,
     compute: () => Promise<T>,
+    memo = true,
   ): Promise<T> {
     if (!this.byRevision) {
-      if (!this.reader.memo) return compute();
+      if (!memo || !this.reader.memo) return compute();
       return this.reader.memo<T>(`${accountId}\u0000${region}\u0000${JSON.stringify(id)}`, compute);
     }
     const [revision] = await this.reader.column<number>(
@@ -369,11 +370,19 @@ export class Listings {
     names: string[],
     withCompliance = false,
   ): Promise<TaggedResource[]> {
-    return this.remembered(accountId, region, ["getTagged", names, withCompliance], async () => {
-      const found = await this.computeGetTagged(accountId, region, names);
-      if (withCompliance) await this.attachCompliance(accountId, found);
-      return found;
-    });
+    // Not kept whole on SQLite (`memo: false`): lists of ARNs rarely repeat, and every kept result
+    // is old-generation garbage for V8 once pushed out (peak RSS); the statements' rows are kept anyway.
+    return this.remembered(
+      accountId,
+      region,
+      ["getTagged", names, withCompliance],
+      async () => {
+        const found = await this.computeGetTagged(accountId, region, names);
+        if (withCompliance) await this.attachCompliance(accountId, found);
+        return found;
+      },
+      false,
+    );
   }
 
   private async computeGetTagged(
