@@ -2,8 +2,9 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 setFlagsFromString("--expose-gc");
-/** V8's full collector, reached through a fresh context once `--expose-gc` is set. */
-const fullCollection = runInNewContext("gc") as () => void;
+/** V8's full collector, reached through a fresh context once `--expose-gc` is set (none if not). */
+const exposed: unknown = runInNewContext("typeof gc === 'function' ? gc : undefined");
+const fullCollection = typeof exposed === "function" ? (exposed as () => void) : undefined;
 
 /** Calls of at least this many resources are followed by a collection. */
 const BULK_COLLECT_MIN = 1000;
@@ -16,6 +17,6 @@ const BULK_COLLECT_MIN = 1000;
  * way, by one full collection (~25 ms with a heap of that size).
  */
 export function collectAfterBulk(resources: number): void {
-  if (resources < BULK_COLLECT_MIN) return;
+  if (resources < BULK_COLLECT_MIN || !fullCollection) return;
   setImmediate(fullCollection);
 }
