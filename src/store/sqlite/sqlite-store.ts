@@ -197,9 +197,32 @@ function statement(
   return stmt;
 }
 
-/** Kysely's view of the write connection, with the statement cache. */
+/**
+ * Kysely's view of the write connection, with the statement cache. Its writes (jobs, metadata,
+ * migrations) count as local commits, so this process's reader looks at `data_version` again at once
+ * instead of at the next turn of the event loop (counting a write inside a transaction early only
+ * costs one more look).
+ */
 function cached(database: Database.Database): SqliteDatabase {
-  return { close: () => database.close(), prepare: (text: string) => statement(database, text) };
+  return {
+    close: () => database.close(),
+    prepare: (text: string) => {
+      const stmt = statement(database, text);
+      if (stmt.reader) return stmt;
+      return {
+        reader: false,
+        all: (params: ReadonlyArray<unknown>) => stmt.all(params),
+        iterate: (params: ReadonlyArray<unknown>) => stmt.iterate(params),
+        run(params: ReadonlyArray<unknown>) {
+          try {
+            return stmt.run(params);
+          } finally {
+            localCommits++;
+          }
+        },
+      };
+    },
+  };
 }
 
 const RESULT_CACHE_MAX = 128;
@@ -208,7 +231,8 @@ const RESULT_CACHE_MAX = 128;
 let localCommits = 0;
 
 /** Statements straight on a better-sqlite3 connection: synchronous, prepared once. */
-class SqliteExec implements SqlExec {
+/** Exported for the store tests; tagd itself makes these in `openSqliteStore`. */
+export class SqliteExec implements SqlExec {
   constructor(private readonly database: Database.Database) {}
 
   /**
@@ -267,12 +291,12 @@ class SqliteExec implements SqlExec {
     this.checkVersion();
     const id = `memo\u0000${key}`;
     if (this.results.has(id)) return this.results.get(id) as T;
-    const [generation, commits] = [this.generation, localCommits];
+    const generation = this.generation;
     const value = await compute();
-    // Computed across awaits: a commit meanwhile may have cleared the cache (or will), and a value
-    // read partly before it must not outlive it.
-    if (generation === this.generation && commits === localCommits)
-      setBounded(this.results, id, value, RESULT_CACHE_MAX);
+    // Computed across awaits, perhaps partly before a commit. A commit the cache has not yet seen
+    // clears it, this value with it, at the next look; one it saw meanwhile (the cache was cleared
+    // under us) must not be outlived by a value read before it.
+    if (generation === this.generation) setBounded(this.results, id, value, RESULT_CACHE_MAX);
     return value;
   }
 
