@@ -90,9 +90,9 @@ export interface TagStore {
   /** Per (region, service, type) of an account: tagged resources, and how many are noncompliant. */
   complianceCounts(query: ComplianceCountQuery): Promise<ComplianceCount[]>;
   /**
-   * What a compliance summary reads, as of one moment: whether any tag policy is attached, and the
-   * counts of each account (as `complianceCounts`). On PostgreSQL one statement reads the policy
-   * revision and the accounts' revisions, and results computed under the same revisions are reused.
+   * What a compliance summary reads, as of one moment: the policy revision, and the counts of each
+   * account (as `complianceCounts`). On PostgreSQL one statement reads the policy revision and the
+   * accounts' revisions, and results computed under the same revisions are reused.
    */
   complianceOverview(
     accountIds: string[],
@@ -144,7 +144,7 @@ export interface ComplianceCountQuery {
 }
 
 export interface ComplianceOverview {
-  policiesAttached: boolean;
+  policyRevision: number;
   counts: Map<string, ComplianceCount[]>;
 }
 

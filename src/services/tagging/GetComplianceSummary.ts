@@ -98,7 +98,9 @@ export async function handler(ctx: TaggingContext, req: Request) {
     typeFilters,
     tagKeys: req.TagKeyFilters,
   });
-  requireAttachedPolicy(overview.policiesAttached);
+  // Whether any policy is attached comes with the policies compiled at that revision (kept once).
+  const compiled = await engine.at(overview.policyRevision, () => ctx.deps.store.listTagPolicies());
+  requireAttachedPolicy(compiled.anyAttached);
   for (const accountId of accounts) {
     const counts = overview.counts.get(accountId) ?? [];
     if (

@@ -465,8 +465,6 @@ export class SqlTagStore implements TagStore {
 
   /** Compliance counts by account revision (PostgreSQL): see `complianceCounts`. */
   private readonly countsCache = new Map<string, ComplianceCount[]>();
-  /** Whether a policy is attached, by policy revision (PostgreSQL). */
-  private attachedAt?: { revision: number; attached: boolean };
 
   /**
    * The counts aggregate an account's tagged resources. On PostgreSQL they are kept under the sum of
@@ -486,13 +484,13 @@ export class SqlTagStore implements TagStore {
     const counts = new Map<string, ComplianceCount[]>();
     const { regions, typeFilters, tagKeys } = filters;
     if (!this.sqlEngine.scopeRevisions) {
-      const policiesAttached = (await this.listTagPolicies()).some((p) => p.targets.length > 0);
+      const { revision } = await this.policyRevision();
       for (const accountId of accountIds)
         counts.set(
           accountId,
           await this.computeComplianceCounts({ accountId, regions, typeFilters, tagKeys }),
         );
-      return { policiesAttached, counts };
+      return { policyRevision: revision, counts };
     }
     // One round trip: the policy revision (account NULL) and the accounts' revision sums.
     const rows = await this.sqlEngine.reader.rows<[string | null, number | string | null]>(
@@ -502,12 +500,6 @@ export class SqlTagStore implements TagStore {
       accountIds,
     );
     const versions = new Map(rows.map(([account, version]) => [account, String(version ?? 0)]));
-    const policyRevision = Number(versions.get(null) ?? 0);
-    if (this.attachedAt?.revision !== policyRevision) {
-      // Loaded after the revision was read: at worst newer than it, and then read again next time.
-      const attached = (await this.listTagPolicies()).some((p) => p.targets.length > 0);
-      this.attachedAt = { revision: policyRevision, attached };
-    }
     for (const accountId of accountIds) {
       const q = { accountId, regions, typeFilters, tagKeys };
       const key = `${versions.get(accountId) ?? "0"}\u0000${JSON.stringify(q)}`;
@@ -518,7 +510,7 @@ export class SqlTagStore implements TagStore {
       }
       counts.set(accountId, hit);
     }
-    return { policiesAttached: this.attachedAt.attached, counts };
+    return { policyRevision: Number(versions.get(null) ?? 0), counts };
   }
 
   private async computeComplianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
