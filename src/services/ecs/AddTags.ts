@@ -1,11 +1,8 @@
-import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import type { ParamsOf } from "../../protocols/aliyun-params.ts";
 import {
   addTags,
   type EcsContext,
-  LEGACY_TAGS,
-  REGION_ID,
-  RESOURCE_ID,
-  RESOURCE_TYPE,
+  LEGACY_PARAMS,
   requireRegion,
   resolveTargets,
   validateTags,
@@ -15,12 +12,7 @@ import {
  * AddTags (seed 000, deprecated in favour of TagResources but still called): one resource, up to 20
  * `Tag.N.Key` / `Tag.N.Value` pairs; a key already on the resource gets the new value.
  */
-export const params = {
-  RegionId: REGION_ID,
-  ResourceType: RESOURCE_TYPE,
-  ResourceId: RESOURCE_ID,
-  Tag: LEGACY_TAGS,
-} as const satisfies ParamTable;
+export const params = LEGACY_PARAMS;
 
 export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
   const region = requireRegion(req.RegionId as string);

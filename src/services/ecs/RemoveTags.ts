@@ -1,12 +1,9 @@
-import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
+import type { ParamsOf } from "../../protocols/aliyun-params.ts";
 import { protocolError } from "../../protocols/aliyun-rpc.ts";
 import { currentTags, removeTags } from "../aliyun-common.ts";
 import {
   type EcsContext,
-  LEGACY_TAGS,
-  REGION_ID,
-  RESOURCE_ID,
-  RESOURCE_TYPE,
+  LEGACY_PARAMS,
   requireRegion,
   requireRemovableKey,
   resolveTargets,
@@ -18,12 +15,7 @@ import { ecsError } from "./errors.ts";
  * matches and, if `Tag.N.Value` is given, its value too; a `Tag.N.Value` without its key is
  * `InvalidTag.Mismatch`.
  */
-export const params = {
-  RegionId: REGION_ID,
-  ResourceType: RESOURCE_TYPE,
-  ResourceId: RESOURCE_ID,
-  Tag: LEGACY_TAGS,
-} as const satisfies ParamTable;
+export const params = LEGACY_PARAMS;
 
 export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
   const region = requireRegion(req.RegionId as string);

@@ -55,6 +55,14 @@ export const LEGACY_TAGS = {
   required: true,
 } as const satisfies ListSpec;
 
+/** The parameters of the deprecated one-resource actions, AddTags and RemoveTags alike. */
+export const LEGACY_PARAMS = {
+  RegionId: REGION_ID,
+  ResourceType: RESOURCE_TYPE,
+  ResourceId: RESOURCE_ID,
+  Tag: LEGACY_TAGS,
+} as const satisfies ParamTable;
+
 /** `InvalidRegionId.NotFound` for a region Alibaba Cloud does not have. */
 export function requireRegion(region: string): string {
   if (!isAlibabaRegion(region)) throw ecsError("InvalidRegionId.NotFound");
