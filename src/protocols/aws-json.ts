@@ -75,8 +75,10 @@ export function decodeJsonBody(body: Buffer): unknown {
   return parsed;
 }
 
-/** A response body a handler has already written as JSON text (large listings splice stored JSON). */
-/** A body already encoded, as JSON text or as parts of it (Buffers are sent as they are). */
+/**
+ * A response body a handler has already encoded, as JSON text or as parts of it (Buffers are sent as
+ * they are): large listings splice stored JSON.
+ */
 export class EncodedJson {
   constructor(readonly parts: string | (string | Buffer)[]) {}
 

@@ -98,9 +98,7 @@ export async function handler(ctx: TaggingContext, req: Request) {
     typeFilters,
     tagKeys: req.TagKeyFilters,
   });
-  // Whether any policy is attached comes with the policies compiled at that revision (kept once).
-  const compiled = await engine.at(overview.policyRevision, () => ctx.deps.store.listTagPolicies());
-  requireAttachedPolicy(compiled.anyAttached);
+  await requireAttachedPolicy(ctx, overview.policyRevision);
   for (const accountId of accounts) {
     const counts = overview.counts.get(accountId) ?? [];
     if (

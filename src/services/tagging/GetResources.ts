@@ -103,19 +103,18 @@ function response(token: string, items: TaggedResource[], includeCompliance: boo
 
 /**
  * The page's mappings, encoded once per page object: the store hands out the same page again while
- * nothing under it changed (its result caches), and then only the token around it is new.
+ * nothing under it changed (its result caches), and then only the token around it is new. A page is
+ * always encoded as it was asked for: whether it carries compliance is part of the store's query.
  */
-const encodedPages = new WeakMap<readonly TaggedResource[], { plain?: Buffer; withCompliance?: Buffer }>();
+const encodedPages = new WeakMap<readonly TaggedResource[], Buffer>();
 
 function mappingList(items: TaggedResource[], includeCompliance: boolean): Buffer {
   let encoded = encodedPages.get(items);
   if (!encoded) {
-    encoded = {};
+    encoded = Buffer.from(items.map((r) => mappingJson(r, includeCompliance)).join(","));
     encodedPages.set(items, encoded);
   }
-  const slot = includeCompliance ? "withCompliance" : "plain";
-  encoded[slot] ??= Buffer.from(items.map((r) => mappingJson(r, includeCompliance)).join(","));
-  return encoded[slot];
+  return encoded;
 }
 
 async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], includeCompliance: boolean) {

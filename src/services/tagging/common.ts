@@ -183,7 +183,7 @@ export const COMPLIANCE_REGION = "us-east-1";
  */
 export async function requireOrganizationCompliance(ctx: TaggingContext): Promise<void> {
   requireManagementCaller(ctx);
-  requireAttachedPolicy((await ctx.deps.store.listTagPolicies()).some((p) => p.targets.length > 0));
+  await requireAttachedPolicy(ctx, (await ctx.deps.store.policyRevision()).revision);
 }
 
 /** The organization's management account, calling from the compliance Region. */
@@ -202,8 +202,13 @@ export function requireManagementCaller(ctx: TaggingContext): void {
   }
 }
 
-export function requireAttachedPolicy(attached: boolean): void {
-  if (!attached) {
+/**
+ * A policy attached somewhere, as of policy revision `revision`: the policy engine knows it from the
+ * policies it compiles once per revision.
+ */
+export async function requireAttachedPolicy(ctx: TaggingContext, revision: number): Promise<void> {
+  const { anyAttached } = await ctx.deps.policies.at(revision, () => ctx.deps.store.listTagPolicies());
+  if (!anyAttached) {
     throw constraintViolation(
       "You must have a tag policy attached to the organization root, an OU, or an account",
     );
