@@ -481,36 +481,34 @@ export class SqlTagStore implements TagStore {
     accountIds: string[],
     filters: Omit<ComplianceCountQuery, "accountId">,
   ): Promise<ComplianceOverview> {
+    let policyRevision: number;
+    /** The accounts' revision sums (PostgreSQL): equal sums, equal counts. */
+    let versions: Map<string | null, string> | undefined;
+    if (this.sqlEngine.scopeRevisions) {
+      // One round trip: the policy revision (account NULL) and the accounts' revision sums.
+      const rows = await this.sqlEngine.reader.rows<[string | null, number | string | null]>(
+        `SELECT NULL, revision FROM policy_revision WHERE id = 1
+         UNION ALL SELECT account_id, SUM(revision) FROM revisions WHERE account_id IN (${marks(accountIds.length)})
+         GROUP BY account_id`,
+        accountIds,
+      );
+      versions = new Map(rows.map(([account, version]) => [account, String(version ?? 0)]));
+      policyRevision = Number(versions.get(null) ?? 0);
+    } else {
+      policyRevision = (await this.policyRevision()).revision;
+    }
     const counts = new Map<string, ComplianceCount[]>();
-    const { regions, typeFilters, tagKeys } = filters;
-    if (!this.sqlEngine.scopeRevisions) {
-      const { revision } = await this.policyRevision();
-      for (const accountId of accountIds)
-        counts.set(
-          accountId,
-          await this.computeComplianceCounts({ accountId, regions, typeFilters, tagKeys }),
-        );
-      return { policyRevision: revision, counts };
-    }
-    // One round trip: the policy revision (account NULL) and the accounts' revision sums.
-    const rows = await this.sqlEngine.reader.rows<[string | null, number | string | null]>(
-      `SELECT NULL, revision FROM policy_revision WHERE id = 1
-       UNION ALL SELECT account_id, SUM(revision) FROM revisions WHERE account_id IN (${marks(accountIds.length)})
-       GROUP BY account_id`,
-      accountIds,
-    );
-    const versions = new Map(rows.map(([account, version]) => [account, String(version ?? 0)]));
     for (const accountId of accountIds) {
-      const q = { accountId, regions, typeFilters, tagKeys };
-      const key = `${versions.get(accountId) ?? "0"}\u0000${JSON.stringify(q)}`;
-      let hit = this.countsCache.get(key);
-      if (!hit) {
-        hit = await this.computeComplianceCounts(q);
-        setBounded(this.countsCache, key, hit, 256);
+      const q = { ...filters, accountId };
+      const key = versions && `${versions.get(accountId) ?? "0"}\u0000${JSON.stringify(q)}`;
+      let found = key === undefined ? undefined : this.countsCache.get(key);
+      if (!found) {
+        found = await this.computeComplianceCounts(q);
+        if (key !== undefined) setBounded(this.countsCache, key, found, 256);
       }
-      counts.set(accountId, hit);
+      counts.set(accountId, found);
     }
-    return { policyRevision: Number(versions.get(null) ?? 0), counts };
+    return { policyRevision, counts };
   }
 
   private async computeComplianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
