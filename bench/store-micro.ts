@@ -34,7 +34,7 @@ console.log(
   `import ${n}: cpu ${(cpu() - c0).toFixed(2)} s, wall ${((performance.now() - w0) / 1000).toFixed(2)} s`,
 );
 
-const rounds = 400;
+const rounds = Number(process.env.MICRO_ROUNDS ?? 400);
 const batch = Number(process.env.MICRO_BATCH ?? 16);
 c0 = cpu();
 w0 = performance.now();

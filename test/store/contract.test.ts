@@ -196,6 +196,33 @@ for (const engine of ENGINES) {
       assert.deepEqual(got?.tags, [tag("a", "1")]);
     });
 
+    test("a change that throws fails its own request only, though requests share a commit", async () => {
+      const first = ec2("i-batch-1");
+      const bad = ec2("i-batch-bad");
+      const last = ec2("i-batch-2");
+      const boom = () => {
+        throw new Error("boom");
+      };
+      // Asked in one turn of the event loop: on SQLite the three share one group commit.
+      const settled = await Promise.allSettled([
+        store.applyTagChanges(A, [{ resource: first, register: true, set: [tag("batch", "1")], remove: [] }]),
+        store.applyTagChanges(A, [
+          { resource: bad, register: true, set: [tag("batch", "x")], remove: [], check: boom },
+        ]),
+        store.applyTagChanges(A, [{ resource: last, register: true, set: [tag("batch", "2")], remove: [] }]),
+      ]);
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ["fulfilled", "rejected", "fulfilled"],
+      );
+      assert.match(String((settled[1] as PromiseRejectedResult).reason), /boom/);
+      // The failed request's registration went with it; the others' tags and counts stand.
+      const found = await store.getResources(A, [first.name, bad.name, last.name]);
+      assert.deepEqual([...found.keys()].sort(), [first.name, last.name].sort());
+      const values = await store.listTagValues({ accountId: A, region: "us-east-1", key: "batch", limit: 10 });
+      assert.deepEqual(values.items, ["1", "2"]);
+    });
+
     test("check sees the current and resulting tags", async () => {
       const r = ec2("i-check");
       await store.applyTagChanges(A, [{ resource: r, register: true, set: [tag("a", "1")], remove: [] }]);

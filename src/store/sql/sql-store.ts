@@ -264,8 +264,13 @@ export class SqlTagStore implements TagStore {
 
   /**
    * Group commit (SQLite): the requests that arrived while the previous transaction ran share the
-   * next one, each in its own savepoint, and their counter changes are applied once at the end.
-   * Every caller hears back only after the commit, so an acknowledged write is a committed one.
+   * next one, and their counter changes are applied once at the end. Every caller hears back only
+   * after the commit, so an acknowledged write is a committed one.
+   *
+   * A refusal writes nothing (the check runs before any write), so a batch normally runs without
+   * savepoints: each would cost two statements and a copy of every page it changes. Only when a
+   * request throws is the whole transaction rolled back and the batch run again with each request in
+   * a savepoint of its own, so that the failure stays that request's.
    */
   private async flush(): Promise<void> {
     try {
@@ -275,14 +280,25 @@ export class SqlTagStore implements TagStore {
         try {
           outcomes = await this.sqlEngine.writeTransaction(async (tx) => {
             const total = new CounterDeltas();
-            const out: (TagChangeResult[] | Error)[] = [];
-            for (const request of batch) out.push(await this.applySavepointed(tx, request, total));
+            const out: TagChangeResult[][] = [];
+            for (const request of batch)
+              out.push(await this.applyInOrder(tx, request.accountId, request.changes, total));
             await total.apply(tx, this.sqlEngine.scopeRevisions);
             return out;
           });
-        } catch (err) {
-          for (const request of batch) request.reject(err);
-          continue;
+        } catch {
+          try {
+            outcomes = await this.sqlEngine.writeTransaction(async (tx) => {
+              const total = new CounterDeltas();
+              const out: (TagChangeResult[] | Error)[] = [];
+              for (const request of batch) out.push(await this.applySavepointed(tx, request, total));
+              await total.apply(tx, this.sqlEngine.scopeRevisions);
+              return out;
+            });
+          } catch (err) {
+            for (const request of batch) request.reject(err);
+            continue;
+          }
         }
         batch.forEach((request, i) => {
           const outcome = outcomes[i] as TagChangeResult[] | Error;
