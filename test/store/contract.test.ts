@@ -219,7 +219,12 @@ for (const engine of ENGINES) {
       // The failed request's registration went with it; the others' tags and counts stand.
       const found = await store.getResources(A, [first.name, bad.name, last.name]);
       assert.deepEqual([...found.keys()].sort(), [first.name, last.name].sort());
-      const values = await store.listTagValues({ accountId: A, region: "us-east-1", key: "batch", limit: 10 });
+      const values = await store.listTagValues({
+        accountId: A,
+        region: "us-east-1",
+        key: "batch",
+        limit: 10,
+      });
       assert.deepEqual(values.items, ["1", "2"]);
     });
 
