@@ -24,7 +24,8 @@ export interface SqlEngine {
   /** Reads outside a transaction; they see committed data only. */
   reader: SqlExec;
   /**
-   * Whether concurrent tag writes share one transaction (each change in its own savepoint). On
+   * Whether concurrent tag writes share one transaction (a savepoint per request only when one of
+   * them throws). On
    * SQLite a commit costs more than the writes in it, and there is one writer anyway; on PostgreSQL
    * one transaction holding many rows' locks would only make instances wait on each other.
    */
