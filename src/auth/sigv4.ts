@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { setBounded } from "../bounded-map.ts";
 
@@ -110,8 +111,14 @@ export function parseAuthorizationHeader(value: string, req: SigV4Request): SigV
       "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header",
     );
   }
+  // Named fields, not a spread of parseCredential's result: V8 builds a spread-then-extended literal
+  // slowly, and this runs on every request (~5 µs of the ~6 µs this function took).
+  const { accessKeyId, date, region, service } = parseCredential(fields.get("Credential") as string);
   return {
-    ...parseCredential(fields.get("Credential") as string),
+    accessKeyId,
+    date,
+    region,
+    service,
     signedHeaders: (fields.get("SignedHeaders") as string).split(";"),
     signature: fields.get("Signature") as string,
     amzDate,
@@ -255,7 +262,15 @@ export function canonicalHeaders(req: SigV4Request, signedHeaders: string[]): st
     .join("");
 }
 
+/**
+ * Node's one-shot `crypto.hash` (20.12+) where it exists: under half the cost of a Hash object, and
+ * every request hashes twice (its body and its canonical request).
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: "hex") => string })
+  .hash;
+
 export function sha256Hex(data: string | Buffer): string {
+  if (oneShot) return oneShot("sha256", data, "hex");
   return createHash("sha256").update(data).digest("hex");
 }
 

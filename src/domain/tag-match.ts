@@ -18,12 +18,18 @@ export function tagFilterMatches(f: TagFilterSpec, tags: ReadonlyMap<string, str
 
 /** A pattern filter: some key the key pattern matches, with a value one of the value patterns matches. */
 export function patternFilterMatches(f: PatternFilter, tags: ReadonlyMap<string, string>): boolean {
-  const valueOk = (v: string) => f.values.length === 0 || f.values.some((m) => textMatches(m, v));
   if (f.key.kind === "exact") {
     const value = tags.get(f.key.text);
-    return value !== undefined && valueOk(value);
+    return value !== undefined && valueMatches(f, value);
   }
-  for (const [key, value] of tags) if (textMatches(f.key, key) && valueOk(value)) return true;
+  for (const [key, value] of tags) if (textMatches(f.key, key) && valueMatches(f, value)) return true;
+  return false;
+}
+
+/** A module function, not a closure per call: this runs per listed resource, and tsx names closures. */
+function valueMatches(f: PatternFilter, v: string): boolean {
+  if (f.values.length === 0) return true;
+  for (const m of f.values) if (textMatches(m, v)) return true;
   return false;
 }
 

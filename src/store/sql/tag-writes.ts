@@ -11,6 +11,10 @@ const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, parti
 const UPDATE_RESOURCE =
   "UPDATE resources SET tagged = ?, tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
 
+function asList(m: Map<string, string>): Tag[] {
+  return [...m].map(([key, value]) => ({ key, value }));
+}
+
 /**
  * One resource's tag change, inside the caller's write transaction: lock (or register) the row, read
  * its tags, let the domain check the result, then write only what differs in a few statements — the
@@ -62,7 +66,6 @@ export class TagWriter {
     for (const key of change.remove) next.delete(key);
     for (const t of change.set) next.set(t.key, t.value);
 
-    const asList = (m: Map<string, string>): Tag[] => [...m].map(([key, value]) => ({ key, value }));
     const refusal = change.check?.(asList(current), asList(next), toRecord(row));
     if (typeof refusal === "string") return { ok: false, kind: "TagLimitExceeded", message: refusal };
     if (refusal) return { ok: false, ...refusal };
