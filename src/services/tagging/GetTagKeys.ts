@@ -1,5 +1,5 @@
 import type { Infer, StructureShape } from "../../validation.ts";
-import { openToken, pageToken, type TaggingContext } from "./common.ts";
+import { openToken, pageToken, stringPage, type TaggingContext } from "./common.ts";
 import { PAGINATION_TOKEN } from "./shapes.ts";
 
 /** Keys per page; the seed names no page size for GetTagKeys, so tagd picks one and documents it. */
@@ -18,5 +18,5 @@ export async function handler(ctx: TaggingContext, req: Infer<typeof input>) {
     limit: TAG_KEYS_PAGE_SIZE,
     cursor: openToken(ctx, req.PaginationToken, query),
   });
-  return { PaginationToken: pageToken(ctx, page.cursor, query), TagKeys: page.items };
+  return stringPage(pageToken(ctx, page.cursor, query), "TagKeys", page.items);
 }

@@ -1,5 +1,5 @@
 import type { Infer, StructureShape } from "../../validation.ts";
-import { openToken, pageToken, type TaggingContext } from "./common.ts";
+import { openToken, pageToken, stringPage, type TaggingContext } from "./common.ts";
 import { PAGINATION_TOKEN, TAG_KEY } from "./shapes.ts";
 
 /** Values per page; the seed names no page size for GetTagValues, so tagd picks one and documents it. */
@@ -23,5 +23,5 @@ export async function handler(ctx: TaggingContext, req: Infer<typeof input>) {
     limit: TAG_VALUES_PAGE_SIZE,
     cursor: openToken(ctx, req.PaginationToken, query),
   });
-  return { PaginationToken: pageToken(ctx, page.cursor, query), TagValues: page.items };
+  return stringPage(pageToken(ctx, page.cursor, query), "TagValues", page.items);
 }
