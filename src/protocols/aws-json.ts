@@ -88,6 +88,22 @@ export class EncodedJson {
   }
 }
 
+const encodedOnce = new WeakMap<object, Buffer>();
+
+/**
+ * `encode(list)` as bytes, computed once per list object. The store hands out the same page object
+ * again while nothing under it changed (its result caches), so a page asked again costs only what is
+ * new around it (its pagination token).
+ */
+export function encodeOnce<T extends object>(list: T, encode: (list: T) => string): Buffer {
+  let bytes = encodedOnce.get(list);
+  if (!bytes) {
+    bytes = Buffer.from(encode(list));
+    encodedOnce.set(list, bytes);
+  }
+  return bytes;
+}
+
 export function sendJson(reply: FastifyReply, requestId: string, body: object): FastifyReply {
   return reply
     .code(200)

@@ -1,5 +1,5 @@
 import type { TaggedResource } from "../../domain/resource.ts";
-import { EncodedJson } from "../../protocols/aws-json.ts";
+import { EncodedJson, encodeOnce } from "../../protocols/aws-json.ts";
 import type { TagFilterSpec, TypeFilterSpec } from "../../store/store.ts";
 import type { Infer, StructureShape } from "../../validation.ts";
 import {
@@ -101,20 +101,9 @@ function response(token: string, items: TaggedResource[], includeCompliance: boo
   ]);
 }
 
-/**
- * The page's mappings, encoded once per page object: the store hands out the same page again while
- * nothing under it changed (its result caches), and then only the token around it is new. A page is
- * always encoded as it was asked for: whether it carries compliance is part of the store's query.
- */
-const encodedPages = new WeakMap<readonly TaggedResource[], Buffer>();
-
+/** A page is always encoded as it was asked for: whether it carries compliance is part of its query. */
 function mappingList(items: TaggedResource[], includeCompliance: boolean): Buffer {
-  let encoded = encodedPages.get(items);
-  if (!encoded) {
-    encoded = Buffer.from(items.map((r) => mappingJson(r, includeCompliance)).join(","));
-    encodedPages.set(items, encoded);
-  }
-  return encoded;
+  return encodeOnce(items, (list) => list.map((r) => mappingJson(r, includeCompliance)).join(","));
 }
 
 async function byArnList(ctx: TaggingContext, req: Request, arnList: string[], includeCompliance: boolean) {

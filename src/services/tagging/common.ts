@@ -3,7 +3,7 @@ import { impliedRegion, type ParsedArn, parseArn, unsupportedReason } from "../.
 import { awsService } from "../../domain/aws-services.ts";
 import { AWS_TOKEN_TTL_MS } from "../../domain/pagination.ts";
 import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
-import { type AwsJsonContext, EncodedJson } from "../../protocols/aws-json.ts";
+import { type AwsJsonContext, EncodedJson, encodeOnce } from "../../protocols/aws-json.ts";
 import type { TagChangeResult, TypeFilterSpec } from "../../store/store.ts";
 import { constraintViolation, invalidParameter } from "./errors.ts";
 
@@ -152,25 +152,18 @@ export function openToken(ctx: TaggingContext, token: string | undefined, query:
 }
 
 /** The response's PaginationToken: `""` on the last page, as the seed's examples show. */
-/**
- * A page of strings (GetTagKeys, GetTagValues) as the response body, the list encoded once per page
- * object: the store hands out the same page again while nothing under it changed, so a page asked
- * again costs its pagination token alone (a first page of GetTagValues holds up to 500 values).
- */
-const encodedLists = new WeakMap<readonly string[], Buffer>();
-
-export function stringPage(token: string, field: string, items: readonly string[]): EncodedJson {
-  let list = encodedLists.get(items);
-  if (!list) {
-    list = Buffer.from(JSON.stringify(items));
-    encodedLists.set(items, list);
-  }
-  return new EncodedJson([`{"PaginationToken":${JSON.stringify(token)},"${field}":`, list, "}"]);
-}
-
 export function pageToken(ctx: TaggingContext, cursor: string | undefined, query: string): string {
   if (cursor === undefined) return "";
   return ctx.deps.tokens.issue({ accountId: ctx.accountId, region: ctx.region, query }, cursor);
+}
+
+/** A page of strings (GetTagKeys, GetTagValues) as the response body, its list encoded once. */
+export function stringPage(token: string, field: string, items: readonly string[]): EncodedJson {
+  return new EncodedJson([
+    `{"PaginationToken":${JSON.stringify(token)},"${field}":`,
+    encodeOnce(items, JSON.stringify),
+    "}",
+  ]);
 }
 
 /** `service` or `service:resourceType`, the strings embedded in ARNs. */
