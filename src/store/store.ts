@@ -87,11 +87,9 @@ export interface TagStore {
     cursor: ScanCursor | undefined,
     limit: number,
   ): Promise<ScanCursor | undefined>;
-  /** Per (region, service, type) of an account: tagged resources, and how many are noncompliant. */
-  complianceCounts(query: ComplianceCountQuery): Promise<ComplianceCount[]>;
   /**
-   * What a compliance summary reads, as of one moment: the policy revision, and the counts of each
-   * account (as `complianceCounts`). On PostgreSQL one statement reads the policy revision and the
+   * What a compliance summary reads, as of one moment: the policy revision, and per account and
+   * (region, service, type) the tagged resources and how many are noncompliant. On PostgreSQL one statement reads the policy revision and the
    * accounts' revisions, and results computed under the same revisions are reused.
    */
   complianceOverview(

@@ -25,9 +25,9 @@ export interface SqlEngine {
   reader: SqlExec;
   /**
    * Whether concurrent tag writes share one transaction (a savepoint per request only when one of
-   * them throws). On
-   * SQLite a commit costs more than the writes in it, and there is one writer anyway; on PostgreSQL
-   * one transaction holding many rows' locks would only make instances wait on each other.
+   * them throws). On SQLite a commit costs more than the writes in it, and there is one writer
+   * anyway; on PostgreSQL one transaction holding many rows' locks would only make instances wait on
+   * each other.
    */
   groupCommit: boolean;
   /**

@@ -278,23 +278,14 @@ export class SqlTagStore implements TagStore {
         const batch = this.pending.splice(0, GROUP_COMMIT_MAX);
         let outcomes: (TagChangeResult[] | Error)[];
         try {
-          outcomes = await this.sqlEngine.writeTransaction(async (tx) => {
-            const total = new CounterDeltas();
-            const out: TagChangeResult[][] = [];
-            for (const request of batch)
-              out.push(await this.applyInOrder(tx, request.accountId, request.changes, total));
-            await total.apply(tx, this.sqlEngine.scopeRevisions);
-            return out;
-          });
+          outcomes = await this.commitBatch(batch, (tx, request, total) =>
+            this.applyInOrder(tx, request.accountId, request.changes, total),
+          );
         } catch {
           try {
-            outcomes = await this.sqlEngine.writeTransaction(async (tx) => {
-              const total = new CounterDeltas();
-              const out: (TagChangeResult[] | Error)[] = [];
-              for (const request of batch) out.push(await this.applySavepointed(tx, request, total));
-              await total.apply(tx, this.sqlEngine.scopeRevisions);
-              return out;
-            });
+            outcomes = await this.commitBatch(batch, (tx, request, total) =>
+              this.applySavepointed(tx, request, total),
+            );
           } catch (err) {
             for (const request of batch) request.reject(err);
             continue;
@@ -309,6 +300,20 @@ export class SqlTagStore implements TagStore {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** One transaction over the batch, each request through `apply`, the counters changed once at the end. */
+  private commitBatch<T>(
+    batch: PendingWrite[],
+    apply: (tx: SqlExec, request: PendingWrite, total: CounterDeltas) => Promise<T>,
+  ): Promise<T[]> {
+    return this.sqlEngine.writeTransaction(async (tx) => {
+      const total = new CounterDeltas();
+      const out: T[] = [];
+      for (const request of batch) out.push(await apply(tx, request, total));
+      await total.apply(tx, this.sqlEngine.scopeRevisions);
+      return out;
+    });
   }
 
   private async applySavepointed(
@@ -479,7 +484,7 @@ export class SqlTagStore implements TagStore {
     });
   }
 
-  /** Compliance counts by account revision (PostgreSQL): see `complianceCounts`. */
+  /** Compliance counts by account revision (PostgreSQL): see `complianceOverview`. */
   private readonly countsCache = new Map<string, ComplianceCount[]>();
 
   /**
@@ -488,11 +493,6 @@ export class SqlTagStore implements TagStore {
    * the revision of the scopes it touched in its own transaction, so equal sums mean equal counts, on
    * any instance. (SQLite's reader has its own cache, cleared by any commit.)
    */
-  async complianceCounts(q: ComplianceCountQuery): Promise<ComplianceCount[]> {
-    const { counts } = await this.complianceOverview([q.accountId], q);
-    return counts.get(q.accountId) ?? [];
-  }
-
   async complianceOverview(
     accountIds: string[],
     filters: Omit<ComplianceCountQuery, "accountId">,
