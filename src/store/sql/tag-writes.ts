@@ -10,6 +10,11 @@ const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, parti
   ON CONFLICT (account_id, name) DO NOTHING RETURNING ${RESOURCE_SELECT}`;
 const UPDATE_RESOURCE =
   "UPDATE resources SET tagged = ?, tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
+/**
+ * The same without `tagged`: an index holding a column named in SET is rewritten (its entry deleted and
+ * inserted again) even when the value stays, and the listing index holds `tagged`.
+ */
+const UPDATE_TAGS = "UPDATE resources SET tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
 
 function asList(m: Map<string, string>): Tag[] {
   return [...m].map(([key, value]) => ({ key, value }));
@@ -81,7 +86,7 @@ export class TagWriter {
     const written = [...next].filter(([key, value]) => current.get(key) !== value);
     const changed = removed.length > 0 || written.length > 0;
     const tagged = row.tagged === 1 || next.size > 0 ? 1 : 0;
-    if (changed || tagged !== row.tagged) {
+    if (tagged !== row.tagged) {
       await tx.query(UPDATE_RESOURCE, [
         tagged,
         next.size,
@@ -89,6 +94,8 @@ export class TagWriter {
         accountId,
         row.rid,
       ]);
+    } else if (changed) {
+      await tx.query(UPDATE_TAGS, [next.size, encodeTags(next), accountId, row.rid]);
     }
     if (changed) await this.writeTags(tx, accountId, row, current, removed, written, deltas);
     if (changed && policy) await this.compliance.record(tx, policy, accountId, row, asList(next));
