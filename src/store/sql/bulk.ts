@@ -43,28 +43,37 @@ export async function deleteTagRows(exec: SqlExec, rows: unknown[][]): Promise<v
   for (const row of rows) await exec.query(text, row);
 }
 
-/** Changes to the key and value counters, gathered over a transaction and applied once at its end. */
+/** One (account, region)'s counter changes: per key, and per key then value. */
+interface ScopeDeltas {
+  accountId: string;
+  region: string;
+  keys: Map<string, number>;
+  values: Map<string, Map<string, number>>;
+}
+
+/**
+ * Changes to the key and value counters, gathered over a transaction and applied once at its end.
+ * Kept as maps within maps (scope, key, value) rather than under joined strings: an import adds one per
+ * tag, and joining then hashing a new string each time cost more than the lookups.
+ */
 export class CounterDeltas {
-  readonly keys = new Map<string, number>();
-  readonly values = new Map<string, number>();
+  private readonly byScope = new Map<string, ScopeDeltas>();
   /** Per (account, region, key, value, service, resource type), for Alibaba resources only. */
-  readonly typed = new Map<string, number>();
-  /** The (account, region) scopes whose tag data changed. */
-  readonly scopes = new Set<string>();
+  private readonly typed = new Map<string, number>();
+  private last?: ScopeDeltas;
 
-  private lastAccount?: string;
-  private lastRegion?: string;
-  private lastScope = "";
-
-  /** The scope's counter-key prefix; consecutive calls on one scope (the usual case) build it once. */
-  private scopeOf(accountId: string, region: string): string {
-    if (accountId !== this.lastAccount || region !== this.lastRegion) {
-      this.lastAccount = accountId;
-      this.lastRegion = region;
-      this.lastScope = counterKey(accountId, region);
-      this.scopes.add(this.lastScope);
+  /** The scope's deltas; consecutive calls on one scope (the usual case) find them at once. */
+  private scopeOf(accountId: string, region: string): ScopeDeltas {
+    const last = this.last;
+    if (last && last.accountId === accountId && last.region === region) return last;
+    const id = counterKey(accountId, region);
+    let scope = this.byScope.get(id);
+    if (!scope) {
+      scope = { accountId, region, keys: new Map(), values: new Map() };
+      this.byScope.set(id, scope);
     }
-    return this.lastScope;
+    this.last = scope;
+    return scope;
   }
 
   touch(accountId: string, region: string): void {
@@ -72,59 +81,83 @@ export class CounterDeltas {
   }
 
   key(accountId: string, region: string, key: string, d: number): void {
-    const id = `${this.scopeOf(accountId, region)}\u0000${key}`;
-    this.keys.set(id, (this.keys.get(id) ?? 0) + d);
+    const keys = this.scopeOf(accountId, region).keys;
+    keys.set(key, (keys.get(key) ?? 0) + d);
   }
 
   /** `kind`, for the resources counted by type too (Alibaba's DescribeTags): see `countedKind`. */
   value(accountId: string, region: string, key: string, value: string, d: number, kind?: CountedKind): void {
-    const id = `${this.scopeOf(accountId, region)}\u0000${key}\u0000${value}`;
-    this.values.set(id, (this.values.get(id) ?? 0) + d);
+    const values = this.scopeOf(accountId, region).values;
+    let ofKey = values.get(key);
+    if (!ofKey) {
+      ofKey = new Map();
+      values.set(key, ofKey);
+    }
+    ofKey.set(value, (ofKey.get(value) ?? 0) + d);
     if (kind) {
-      const typed = `${id}\u0000${kind.service}\u0000${kind.resourceType}`;
+      const typed = counterKey(accountId, region, key, value, kind.service, kind.resourceType);
       this.typed.set(typed, (this.typed.get(typed) ?? 0) + d);
     }
   }
 
   add(other: CounterDeltas): void {
-    for (const [k, d] of other.keys) this.keys.set(k, (this.keys.get(k) ?? 0) + d);
-    for (const [k, d] of other.values) this.values.set(k, (this.values.get(k) ?? 0) + d);
+    for (const scope of other.byScope.values()) {
+      this.touch(scope.accountId, scope.region);
+      for (const [key, d] of scope.keys) this.key(scope.accountId, scope.region, key, d);
+      for (const [key, ofKey] of scope.values)
+        for (const [value, d] of ofKey) this.value(scope.accountId, scope.region, key, value, d);
+    }
     for (const [k, d] of other.typed) this.typed.set(k, (this.typed.get(k) ?? 0) + d);
-    for (const scope of other.scopes) this.scopes.add(scope);
   }
 
   /** Applies the counters, then (when asked) raises the revision of every touched scope, in order. */
   async apply(exec: SqlExec, bumpRevisions: boolean): Promise<void> {
-    await applyCountDeltas(exec, this.keys, this.values, this.typed);
+    // Every list in key order (scopes, then keys, then values: the order of the joined keys, since
+    // NUL sorts first and never occurs in stored text), so concurrent writers lock alike.
+    const scopes = [...this.byScope.keys()].sort().map((id) => this.byScope.get(id) as ScopeDeltas);
+    const keys: unknown[][] = [];
+    const values: unknown[][] = [];
+    for (const { accountId, region, keys: keyDeltas, values: valueDeltas } of scopes) {
+      for (const key of [...keyDeltas.keys()].sort()) {
+        const d = keyDeltas.get(key) as number;
+        if (d !== 0) keys.push([accountId, region, key, d]);
+      }
+      for (const key of [...valueDeltas.keys()].sort()) {
+        const ofKey = valueDeltas.get(key) as Map<string, number>;
+        for (const value of [...ofKey.keys()].sort()) {
+          const d = ofKey.get(value) as number;
+          if (d !== 0) values.push([accountId, region, key, value, d]);
+        }
+      }
+    }
+    const typed: unknown[][] = [];
+    for (const id of [...this.typed.keys()].sort()) {
+      const d = this.typed.get(id) as number;
+      if (d !== 0) typed.push([...id.split("\u0000"), d]);
+    }
+    await applyCountDeltas(exec, keys, values, typed);
     if (!bumpRevisions) return;
-    for (const scope of [...this.scopes].sort()) {
+    for (const { accountId, region } of scopes) {
       await exec.query(
         `INSERT INTO revisions (account_id, region, revision) VALUES (?, ?, 1)
          ON CONFLICT (account_id, region) DO UPDATE SET revision = revisions.revision + 1`,
-        scope.split("\u0000"),
+        [accountId, region],
       );
     }
   }
 }
 
 /**
- * Adds signed deltas to the key and value counters, in key order (concurrent writers lock the shared
- * counter rows in the same order, so they cannot deadlock), then deletes the rows that reached zero
- * among those it lowered.
+ * Adds signed deltas to the key and value counters — rows of the counter's key columns then the
+ * delta, in key order (concurrent writers lock the shared counter rows in the same order, so they
+ * cannot deadlock) — then deletes the rows that reached zero among those it lowered.
  */
-export async function applyCountDeltas(
+async function applyCountDeltas(
   exec: SqlExec,
-  keyDeltas: Map<string, number>,
-  valueDeltas: Map<string, number>,
-  typedDeltas: Map<string, number> = new Map(),
+  keys: unknown[][],
+  values: unknown[][],
+  typed: unknown[][],
 ): Promise<void> {
-  const split = (m: Map<string, number>) =>
-    [...m]
-      .filter(([, d]) => d !== 0)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, d]) => [...k.split("\u0000"), d]);
-  const keys = split(keyDeltas);
-  const values = split(valueDeltas);
   await upsertRows(
     exec,
     "INSERT INTO tag_keys (account_id, region, key, resources)",
@@ -139,7 +172,6 @@ export async function applyCountDeltas(
     5,
     values,
   );
-  const typed = split(typedDeltas);
   await upsertRows(
     exec,
     "INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)",
