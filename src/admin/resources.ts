@@ -51,27 +51,39 @@ export function zodMessage(err: z.ZodError): string {
  * win, as a second call would. PostgreSQL refuses an upsert that touches one row twice.
  */
 export function mergeDuplicates(items: ResourceImport[]): ResourceImport[] {
-  const byKey = new Map<string, ResourceImport>();
+  // Positions in `merged` by account, then name: no joined string to build and hash per entry.
+  const byAccount = new Map<string, Map<string, number>>();
+  const merged: ResourceImport[] = [];
+  /** Positions whose entry (and tag list) was made here, so a further duplicate extends it in place. */
+  const combined = new Set<number>();
   for (const item of items) {
     const r = item.resource;
-    const key = `${r.accountId}\n${r.name}`;
-    const seen = byKey.get(key);
-    byKey.set(
-      key,
-      seen
-        ? {
-            ...seen,
-            resource: {
-              ...seen.resource,
-              resourceGroupId: r.resourceGroupId ?? seen.resource.resourceGroupId,
-              state: r.state ?? seen.resource.state,
-            },
-            tags: [...(seen.tags ?? []), ...(item.tags ?? [])],
-          }
-        : item,
-    );
+    let byName = byAccount.get(r.accountId);
+    if (!byName) {
+      byName = new Map();
+      byAccount.set(r.accountId, byName);
+    }
+    const at = byName.get(r.name);
+    const seen = at === undefined ? undefined : merged[at];
+    if (at === undefined || !seen) {
+      byName.set(r.name, merged.length);
+      merged.push(item);
+      continue;
+    }
+    const resource = {
+      ...seen.resource,
+      resourceGroupId: r.resourceGroupId ?? seen.resource.resourceGroupId,
+      state: r.state ?? seen.resource.state,
+    };
+    if (combined.has(at)) {
+      seen.resource = resource;
+      seen.tags?.push(...(item.tags ?? []));
+      continue;
+    }
+    combined.add(at);
+    merged[at] = { ...seen, resource, tags: [...(seen.tags ?? []), ...(item.tags ?? [])] };
   }
-  return [...byKey.values()];
+  return merged;
 }
 
 export function toView(r: ResourceRecord) {

@@ -36,8 +36,11 @@ export function cloudOfAccount(accountId: string): Cloud | null {
  * fill in what the ARN leaves out (`arn:aws:s3:::bucket`) and must agree with what it names.
  * Without an ARN, the parts build the canonical name: an ARN on AWS, an ACS name on Alibaba.
  */
+function bad(message: string): DomainError {
+  return new DomainError("InvalidParameter", message);
+}
+
 export function resolveResourceInput(input: ResourceInput): ResourceRecord {
-  const bad = (message: string) => new DomainError("InvalidParameter", message);
   if (input.arn !== undefined) {
     const parsed = parseArn(input.arn);
     if (!parsed.ok) throw bad(`arn ${input.arn} ${parsed.reason}`);
@@ -104,6 +107,12 @@ export function resolveResourceInput(input: ResourceInput): ResourceRecord {
   };
 }
 
+/** The clouds' tag rules without reserved prefixes, made once rather than per tag imported. */
+const INVENTORY_TAG_RULES = {
+  aws: { ...TAG_RULES_BY_CLOUD.aws, reservedKeyPrefixes: [] },
+  alibaba: { ...TAG_RULES_BY_CLOUD.alibaba, reservedKeyPrefixes: [] },
+} as const;
+
 /**
  * An inventory entry with its tags, checked against its cloud's lengths and per-resource limit.
  * Reserved prefixes are allowed here: the inventory may carry the cloud's own system tags.
@@ -113,7 +122,7 @@ export function resolveImport(input: ResourceInput): ResourceImport {
   const rules = TAG_RULES_BY_CLOUD[resource.cloud];
   const tags = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
   for (const tag of tags) {
-    const problems = tagProblems(tag, { ...rules, reservedKeyPrefixes: [] });
+    const problems = tagProblems(tag, INVENTORY_TAG_RULES[resource.cloud]);
     if (problems.length > 0)
       throw new DomainError("InvalidParameter", `tag ${JSON.stringify(tag.key)}: ${problems.join("; ")}`);
   }

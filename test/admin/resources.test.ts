@@ -354,6 +354,42 @@ test("the same resource twice in one call is registered once", async () => {
   assert.equal(listed[0]?.resourceGroupId, "rg-twice");
 });
 
+test("a resource given three times in one call merges in order: later states, groups and tag values win", async () => {
+  const arn = ec2Arn("i-0thrice00000001", ACCOUNT_A, "eu-west-3");
+  const other = ec2Arn("i-0thrice00000002", ACCOUNT_A, "eu-west-3");
+  const res = await server.admin("POST", "/admin/v1/resources", {
+    resources: [
+      { arn, state: "running", tags: { a: "1", b: "1" } },
+      { arn: other, tags: { a: "other" } },
+      { arn, resourceGroupId: "rg-thrice", tags: { b: "2", c: "2" } },
+      { arn, state: "stopped", tags: { c: "3", a: "3" } },
+    ],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(res.body, { created: 2, updated: 0, tags: 4 });
+  const listed = (await listAll("region=eu-west-3&service=ec2")).filter((r) => r.arn === arn);
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0]?.resourceGroupId, "rg-thrice");
+  assert.equal(listed[0]?.state, "stopped");
+  const got = await server
+    .tagging("eu-west-3")
+    .send(new GetResourcesCommand({ ResourceARNList: [arn, other] }));
+  assert.deepEqual(
+    got.ResourceTagMappingList?.map((m) => [m.ResourceARN, m.Tags]),
+    [
+      [
+        arn,
+        [
+          { Key: "a", Value: "3" },
+          { Key: "b", Value: "2" },
+          { Key: "c", Value: "3" },
+        ],
+      ],
+      [other, [{ Key: "a", Value: "other" }]],
+    ],
+  );
+});
+
 test("strict inventory: registered resources can be tagged, unregistered ones cannot", async () => {
   const registered = ec2Arn("i-0registered00001", ACCOUNT_B);
   const unregistered = ec2Arn("i-0unregistered001", ACCOUNT_B);

@@ -9,9 +9,20 @@ import { marks, rowMarks } from "./text.ts";
 
 const CHUNK = 500;
 
-function laterHasKey(tags: Tag[], i: number, key: string): boolean {
-  for (let j = i + 1; j < tags.length; j++) if ((tags[j] as Tag).key === key) return true;
-  return false;
+/**
+ * The item's keys, each once. A resource's few tags are compared pairwise; a long list (merged
+ * duplicates of one resource) goes through a set, so that it costs linear time.
+ */
+function distinctKeys(tags: Tag[]): string[] {
+  if (tags.length > 16) return [...new Set(tags.map((t) => t.key))];
+  const out: string[] = [];
+  for (let i = 0; i < tags.length; i++) {
+    const key = (tags[i] as Tag).key;
+    let later = false;
+    for (let j = i + 1; j < tags.length && !later; j++) later = (tags[j] as Tag).key === key;
+    if (!later) out.push(key);
+  }
+  return out;
 }
 
 type TagRow = [accountId: string, region: string, key: string, value: string, rid: number];
@@ -23,25 +34,36 @@ type TagRow = [accountId: string, region: string, key: string, value: string, ri
  * quite the engines' byte order; that costs a page here and there, never a wrong row.
  */
 function sortRows(rows: TagRow[]): TagRow[] {
-  const groups = new Map<string, Map<string, TagRow[]>>();
+  // account → region → key → value → rows; each level sorted on its own gives the order of the
+  // NUL-joined tuple (NUL sorts first and never occurs in stored text) without joining strings.
+  const tree = new Map<string, Map<string, Map<string, Map<string, TagRow[]>>>>();
   for (const row of rows) {
-    const scopeKey = `${row[0]}\u0000${row[1]}\u0000${row[2]}`;
-    let byValue = groups.get(scopeKey);
-    if (!byValue) {
-      byValue = new Map();
-      groups.set(scopeKey, byValue);
-    }
+    const byRegion = child(tree, row[0]);
+    const byKey = child(byRegion, row[1]);
+    const byValue = child(byKey, row[2]);
     const same = byValue.get(row[3]);
     if (same) same.push(row);
     else byValue.set(row[3], [row]);
   }
   const out: TagRow[] = [];
-  for (const scopeKey of [...groups.keys()].sort()) {
-    const byValue = groups.get(scopeKey) as Map<string, TagRow[]>;
-    for (const value of [...byValue.keys()].sort())
-      for (const row of byValue.get(value) as TagRow[]) out.push(row);
-  }
+  for (const byRegion of sortedValues(tree))
+    for (const byKey of sortedValues(byRegion))
+      for (const byValue of sortedValues(byKey))
+        for (const same of sortedValues(byValue)) for (const row of same) out.push(row);
   return out;
+}
+
+function child<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let found = map.get(key);
+  if (!found) {
+    found = new Map();
+    map.set(key, found);
+  }
+  return found;
+}
+
+function sortedValues<V>(map: Map<string, V>): V[] {
+  return [...map.keys()].sort().map((k) => map.get(k) as V);
 }
 
 /**
@@ -63,17 +85,18 @@ export async function importResources(
   const lock = rowLocks ? " FOR UPDATE" : "";
 
   for (const chunk of chunks(items, CHUNK)) {
-    const existing = new Map<string, { tagged: number; tags: Map<string, string> }>();
+    // Keyed by account, then name: the names are the parsed body's strings, hashed once.
+    const existing = new Map<string, Map<string, { tagged: number; tags: Map<string, string> }>>();
     for (const [accountId, names] of groupNames(chunk.map((i) => i.resource))) {
+      const ofAccount = child(existing, accountId);
       const rows = await exec.query<{ name: string; tagged: number; tags_json: string }>(
         `SELECT name, tagged, tags_json FROM resources WHERE account_id = ? AND name IN (${marks(names.length)})${lock}`,
         [accountId, ...names],
       );
-      for (const r of rows)
-        existing.set(`${accountId}\n${r.name}`, { tagged: r.tagged, tags: decodeTags(r.tags_json) });
+      for (const r of rows) ofAccount.set(r.name, { tagged: r.tagged, tags: decodeTags(r.tags_json) });
     }
     const finals = chunk.map((item) => {
-      const before = existing.get(`${item.resource.accountId}\n${item.resource.name}`);
+      const before = existing.get(item.resource.accountId)?.get(item.resource.name);
       const tags = new Map(before?.tags ?? []);
       for (const t of item.tags ?? []) tags.set(t.key, t.value);
       if (item.maxTags !== undefined && tags.size > item.maxTags) {
@@ -104,15 +127,9 @@ export async function importResources(
         encodeTags(tags),
       ];
     });
-    const upserted = await exec.query<{
-      rid: number;
-      account_id: string;
-      name: string;
-      region: string;
-      cloud: string;
-      service: string;
-      resource_type: string;
-    }>(
+    // The row's id and region (a region-less ARN keeps the region it was first registered in); its
+    // account, name, cloud, service and type are the item's, as the name implies them.
+    const upserted = await exec.query<{ rid: number; account_id: string; name: string; region: string }>(
       `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type, resource_id, name,
          resource_group_id, state, tagged, tag_count, tags_json)
        VALUES ${rowMarks(rows.length, 13)}
@@ -122,10 +139,12 @@ export async function importResources(
          tagged = excluded.tagged,
          tag_count = excluded.tag_count,
          tags_json = excluded.tags_json
-       RETURNING rid, account_id, name, region, cloud, service, resource_type`,
+       RETURNING rid, account_id, name, region`,
       rows.flat(),
     );
-    const ridOf = new Map(upserted.map((u) => [`${u.account_id}\n${u.name}`, u]));
+    const ridOf = new Map<string, Map<string, { rid: number; region: string }>>();
+    for (const u of upserted)
+      child(ridOf, u.account_id).set(u.name, { rid: Number(u.rid), region: u.region });
     // The chunk's rows are locked (or new) by now: the policy revision read here is safe (compliance.ts).
     const policies = new Map<string, AccountPolicy | null>();
     for (const accountId of new Set(chunk.map((i) => i.resource.accountId)))
@@ -133,30 +152,35 @@ export async function importResources(
 
     for (const { item, before, tags } of finals) {
       if (!item.tags?.length) continue;
-      const at = ridOf.get(`${item.resource.accountId}\n${item.resource.name}`);
-      if (!at) throw new Error(`upsert returned no row for ${item.resource.name}`);
-      const rid = Number(at.rid);
-      const kind = countedKind(at);
-      const policy = policies.get(at.account_id);
+      const r = item.resource;
+      const at = ridOf.get(r.accountId)?.get(r.name);
+      if (!at) throw new Error(`upsert returned no row for ${r.name}`);
+      const { rid, region } = at;
+      const row = {
+        rid,
+        region,
+        cloud: r.cloud,
+        service: r.service,
+        resource_type: r.resourceType,
+      };
+      const kind = countedKind(row);
+      const policy = policies.get(r.accountId);
       if (policy) {
         const list = [...tags].map(([key, value]) => ({ key, value }));
-        await compliance.record(exec, policy, at.account_id, { ...at, rid }, list);
+        await compliance.record(exec, policy, r.accountId, row, list);
       }
-      const given = item.tags;
-      for (let i = 0; i < given.length; i++) {
-        const key = (given[i] as Tag).key;
-        // A key given twice in one item: its last value stands, written once.
-        if (laterHasKey(given, i, key)) continue;
+      // A key given twice in one item: its last value stands (in `tags`), written once.
+      for (const key of distinctKeys(item.tags)) {
         const value = tags.get(key) as string;
         const old = before?.tags.get(key);
         if (old === value) continue;
-        tagRows.push([at.account_id, at.region, key, value, rid]);
-        if (old === undefined) deltas.key(at.account_id, at.region, key, 1);
+        tagRows.push([r.accountId, region, key, value, rid]);
+        if (old === undefined) deltas.key(r.accountId, region, key, 1);
         else {
-          replaced.push([at.account_id, at.region, key, old, rid]);
-          deltas.value(at.account_id, at.region, key, old, -1, kind);
+          replaced.push([r.accountId, region, key, old, rid]);
+          deltas.value(r.accountId, region, key, old, -1, kind);
         }
-        deltas.value(at.account_id, at.region, key, value, 1, kind);
+        deltas.value(r.accountId, region, key, value, 1, kind);
       }
     }
   }
