@@ -307,6 +307,16 @@ test("an invalid entry fails the whole call, naming its index and field", async 
       /resources\[2\].*state Deleted is not a KMS key state \(Creating, Enabled, Disabled, PendingDeletion/,
     ],
     [[{ ...good[0], resourceGroupId: 7 }], /resources\[0\]\.resourceGroupId/],
+    [
+      [...good.slice(0, 3), { ...good[0], tags: { env: "prod", n: 5 } }],
+      /resources\[3\]\.tags: "n": expected a string/,
+    ],
+    [[{ ...good[0], tags: ["env"] }], /resources\[0\]\.tags: expected an object .* received an array/],
+    [[{ ...good[0], tags: null }], /resources\[0\]\.tags: .*received null/],
+    [
+      [{ ...good[0], tags: { env: { nested: "x" } } }],
+      /resources\[0\]\.tags: "env": expected a string value, received object/,
+    ],
   ];
   for (const [resources, message] of cases) {
     const res = await server.admin("POST", "/admin/v1/resources", { resources });
