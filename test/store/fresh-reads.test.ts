@@ -52,5 +52,41 @@ for (const engine of ENGINES) {
         await scratch.dispose();
       }
     });
+
+    test("reads begun together, or while another's revision read is out, each see every earlier write", async () => {
+      const scratch = await engine.scratch();
+      const one = await openStore(scratch);
+      const two = await openStore(scratch);
+      await one.migrate();
+      await two.migrate();
+      const keys = () => one.listTagKeys({ accountId: A, region: "us-east-1", limit: 10 });
+      const values = () => one.listTagValues({ accountId: A, region: "us-east-1", key: "k", limit: 10 });
+      try {
+        assert.deepEqual((await keys()).items, []);
+        for (let round = 1; round <= 5; round++) {
+          await two.applyTagChanges(A, [
+            {
+              resource: ec2(`i-together-${round}`),
+              register: true,
+              set: [{ key: "k", value: `v${round}` }],
+              remove: [],
+            },
+          ]);
+          // Many reads asked in one turn (they share one revision read), and one asked in the next
+          // turn, once the first turn's read has gone out.
+          const together = [...Array.from({ length: 8 }, keys), ...Array.from({ length: 8 }, values)];
+          await new Promise((resolve) => setImmediate(resolve));
+          const later = values();
+          const answers = await Promise.all([...together, later]);
+          const expected = Array.from({ length: round }, (_, i) => `v${i + 1}`);
+          for (const answer of answers.slice(0, 8)) assert.deepEqual(answer.items, ["k"]);
+          for (const answer of answers.slice(8)) assert.deepEqual(answer.items, expected, `round ${round}`);
+        }
+      } finally {
+        await one.close();
+        await two.close();
+        await scratch.dispose();
+      }
+    });
   });
 }
