@@ -35,30 +35,38 @@ const account = z
     }
   });
 
-function isTagMap(value: unknown): value is Record<string, string> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== "string") return false;
-  return true;
-}
-
-function tagMapProblem(value: unknown): string {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    const kind = Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
+/**
+ * Why a resource's tags are not a plain object of string values (JSON's or YAML's objects; not a Map,
+ * a Set, a date or a class instance), or undefined when they are. Only own keys count, `__proto__`
+ * included: JSON.parse and the YAML parser make it an own key like any other.
+ */
+function tagMapProblem(value: unknown): string | undefined {
+  const proto = typeof value === "object" && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = Array.isArray(value)
+      ? "an array"
+      : value === null
+        ? "null"
+        : typeof value === "object"
+          ? `a ${(value as object).constructor?.name ?? "non-plain object"}`
+          : `a ${typeof value}`;
     return `expected an object of tag keys to values, received ${kind}`;
   }
-  for (const key in value) {
+  for (const key of Object.keys(value as object)) {
     const v = (value as Record<string, unknown>)[key];
     if (typeof v !== "string")
       return `${JSON.stringify(key)}: expected a string value, received ${v === null ? "null" : typeof v}`;
   }
-  return "expected an object of tag keys to values";
+  return undefined;
 }
 
 /**
- * A resource's tags: an object of string values, checked in one loop. (zod's record schema ran each
- * key and value through schemas of their own: ~2 µs a resource, most of a bulk call's validation.)
+ * A resource's tags, checked in one loop. (zod's record schema ran each key and value through schemas
+ * of their own: ~2 µs a resource, most of a bulk call's validation.)
  */
-const tagMap = z.custom<Record<string, string>>(isTagMap, { error: (issue) => tagMapProblem(issue.input) });
+const tagMap = z.custom<Record<string, string>>((value) => tagMapProblem(value) === undefined, {
+  error: (issue) => tagMapProblem(issue.input) ?? "invalid tags",
+});
 
 export const resourceInputSchema = z.strictObject({
   arn: z.string().min(1).optional(),

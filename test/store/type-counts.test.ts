@@ -97,6 +97,20 @@ for (const engine of ENGINES) {
       assert.deepEqual(await pairs({ offset: 3, limit: 1 }), { total: 3, items: [] });
     });
 
+    test("a re-import counts by the stored row's type, as later tag writes take it back down", async () => {
+      // Two readings of one name: type "volume" with id "v/1", and type "volume/v" with id "1".
+      const stored = ecs("volume", "v/1");
+      const reread = { ...ecs("volume/v", "1"), name: stored.name };
+      await store.upsertResources([{ resource: stored, tags: [tag("tier", "a")] }]);
+      await store.upsertResources([{ resource: reread, tags: [tag("tier", "b")] }]);
+      const tier = async () => (await pairs({ tags: [{ key: "tier" }] })).items;
+      assert.deepEqual(await tier(), [{ key: "tier", value: "b", counts: { volume: 1 } }]);
+      await store.applyTagChanges(ACCOUNT, [
+        { resource: stored, register: false, set: [], remove: ["tier"] },
+      ]);
+      assert.deepEqual(await tier(), []);
+    });
+
     test("changing, removing and deregistering take the counts down, and empty pairs go", async () => {
       await store.applyTagChanges(ACCOUNT, [
         { resource: ecs("instance", "i-2"), register: false, set: [tag("env", "dev")], remove: [] },

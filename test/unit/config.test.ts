@@ -213,6 +213,36 @@ test("loadConfigFile reads JSON and YAML", () => {
   );
 });
 
+test("a resource's tags must be a plain object of strings, whatever the file's parser made of them", () => {
+  const arn = "arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0";
+  const withTags = (tags: unknown) => ({ ...example(), resources: [{ arn, tags }] });
+  for (const [tags, message] of [
+    [new Map([["env", "prod"]]), /resources\[0\]\.tags: .*received a Map/],
+    [new Set(["env"]), /received a Set/],
+    [new Date(0), /received a Date/],
+    [["env"], /received an array/],
+    ["env=prod", /received a string/],
+    [{ env: "prod", n: 5 }, /"n": expected a string value, received number/],
+  ] as const) {
+    assert.match(configError(withTags(tags)), message);
+  }
+  // JSON and YAML make `__proto__` an own key like any other: it is a tag key like any other.
+  const parsed = parseConfig(withTags(JSON.parse('{"__proto__": "x", "env": "prod"}')));
+  assert.deepEqual(Object.entries(parsed.resources[0]?.tags ?? {}), [
+    ["__proto__", "x"],
+    ["env", "prod"],
+  ]);
+  // YAML 1.1's set and ordered-map tags are refused, not read as no tags.
+  const tmp = mkdtempSync(join(tmpdir(), "tagd-config-tags-"));
+  try {
+    const file = join(tmp, "omap.yml");
+    writeFileSync(file, `resources:\n  - arn: ${arn}\n    tags: !!omap\n      - env: prod\n`);
+    assert.throws(() => loadConfigFile(file), /resources\[0\]\.tags: .*received a Map/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test("loadConfigFile reports unreadable and unparsable files as ConfigError", () => {
   const check = (file: string, expected: RegExp) =>
     assert.throws(

@@ -27,6 +27,17 @@ function distinctKeys(tags: Tag[]): string[] {
 
 type TagRow = [accountId: string, region: string, key: string, value: string, rid: number];
 
+/** What the upsert answers for each resource row. */
+interface Registered {
+  rid: number;
+  account_id: string;
+  name: string;
+  region: string;
+  cloud: string;
+  service: string;
+  resource_type: string;
+}
+
 /**
  * The rows in the tree's order, (account, region, key) then value, for locality only: grouped through
  * hash maps and ordered with the built-in string sort, several times cheaper than a comparator called on
@@ -127,9 +138,10 @@ export async function importResources(
         encodeTags(tags),
       ];
     });
-    // The row's id and region (a region-less ARN keeps the region it was first registered in); its
-    // account, name, cloud, service and type are the item's, as the name implies them.
-    const upserted = await exec.query<{ rid: number; account_id: string; name: string; region: string }>(
+    // The stored row's own region and kind (a region-less ARN keeps the region it was first registered
+    // in; a row stored by another version may have been classified otherwise): the counters and the
+    // compliance record follow the row, as the tag writer's do.
+    const upserted = await exec.query<Registered>(
       `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type, resource_id, name,
          resource_group_id, state, tagged, tag_count, tags_json)
        VALUES ${rowMarks(rows.length, 13)}
@@ -139,12 +151,11 @@ export async function importResources(
          tagged = excluded.tagged,
          tag_count = excluded.tag_count,
          tags_json = excluded.tags_json
-       RETURNING rid, account_id, name, region`,
+       RETURNING rid, account_id, name, region, cloud, service, resource_type`,
       rows.flat(),
     );
-    const ridOf = new Map<string, Map<string, { rid: number; region: string }>>();
-    for (const u of upserted)
-      child(ridOf, u.account_id).set(u.name, { rid: Number(u.rid), region: u.region });
+    const ridOf = new Map<string, Map<string, Registered>>();
+    for (const u of upserted) child(ridOf, u.account_id).set(u.name, u);
     // The chunk's rows are locked (or new) by now: the policy revision read here is safe (compliance.ts).
     const policies = new Map<string, AccountPolicy | null>();
     for (const accountId of new Set(chunk.map((i) => i.resource.accountId)))
@@ -153,21 +164,15 @@ export async function importResources(
     for (const { item, before, tags } of finals) {
       if (!item.tags?.length) continue;
       const r = item.resource;
-      const at = ridOf.get(r.accountId)?.get(r.name);
-      if (!at) throw new Error(`upsert returned no row for ${r.name}`);
-      const { rid, region } = at;
-      const row = {
-        rid,
-        region,
-        cloud: r.cloud,
-        service: r.service,
-        resource_type: r.resourceType,
-      };
+      const row = ridOf.get(r.accountId)?.get(r.name);
+      if (!row) throw new Error(`upsert returned no row for ${r.name}`);
+      const rid = Number(row.rid);
+      const region = row.region;
       const kind = countedKind(row);
       const policy = policies.get(r.accountId);
       if (policy) {
         const list = [...tags].map(([key, value]) => ({ key, value }));
-        await compliance.record(exec, policy, r.accountId, row, list);
+        await compliance.record(exec, policy, r.accountId, { ...row, rid }, list);
       }
       // A key given twice in one item: its last value stands (in `tags`), written once.
       for (const key of distinctKeys(item.tags)) {

@@ -11,8 +11,9 @@ const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, parti
 const UPDATE_RESOURCE =
   "UPDATE resources SET tagged = ?, tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
 /**
- * The same without `tagged`: an index holding a column named in SET is rewritten (its entry deleted and
- * inserted again) even when the value stays, and the listing index holds `tagged`.
+ * The same without `tagged`: SQLite rewrites an index holding a column named in SET (its entry deleted
+ * and inserted again) even when the value stays, and the listing index holds `tagged`. (PostgreSQL
+ * compares the values before touching an index; there this only saves a parameter.)
  */
 const UPDATE_TAGS = "UPDATE resources SET tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
 
