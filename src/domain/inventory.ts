@@ -40,7 +40,33 @@ function bad(message: string): DomainError {
   return new DomainError("InvalidParameter", message);
 }
 
+const TEXT_FIELDS = [
+  "arn",
+  "accountId",
+  "region",
+  "partition",
+  "service",
+  "resourceType",
+  "resourceId",
+  "resourceGroupId",
+  "state",
+] as const satisfies readonly (keyof ResourceInput)[];
+
+/**
+ * Text both engines keep as given: PostgreSQL refuses NUL in text (and the store's counters use it as
+ * a separator), and an unpaired surrogate has no UTF-8 form. The AWS and Alibaba APIs refuse the same.
+ */
+function storable(text: string): boolean {
+  return !text.includes("\u0000") && text.isWellFormed();
+}
+
+const UNSTORABLE = "must not contain the NUL character or unpaired surrogates";
+
 export function resolveResourceInput(input: ResourceInput): ResourceRecord {
+  for (const field of TEXT_FIELDS) {
+    const value = input[field];
+    if (value !== undefined && !storable(value)) throw bad(`${field} ${UNSTORABLE}`);
+  }
   if (input.arn !== undefined) {
     const parsed = parseArn(input.arn);
     if (!parsed.ok) throw bad(`arn ${input.arn} ${parsed.reason}`);
@@ -123,6 +149,7 @@ export function resolveImport(input: ResourceInput): ResourceImport {
   const tags = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
   for (const tag of tags) {
     const problems = tagProblems(tag, INVENTORY_TAG_RULES[resource.cloud]);
+    if (!storable(tag.key) || !storable(tag.value)) problems.push(`Tag keys and values ${UNSTORABLE}`);
     if (problems.length > 0)
       throw new DomainError("InvalidParameter", `tag ${JSON.stringify(tag.key)}: ${problems.join("; ")}`);
   }

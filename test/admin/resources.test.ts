@@ -313,6 +313,13 @@ test("an invalid entry fails the whole call, naming its index and field", async 
     ],
     [[{ ...good[0], tags: ["env"] }], /resources\[0\]\.tags: expected an object .* received an array/],
     [[{ ...good[0], tags: null }], /resources\[0\]\.tags: .*received null/],
+    [[...good.slice(0, 2), { ...good[0], tags: { "a\u0000b": "x" } }], /resources\[2\].*NUL character/],
+    [[{ ...good[0], tags: { env: "pro\u0000d" } }], /resources\[0\].*NUL character/],
+    [[{ ...good[0], tags: { env: "\ud800" } }], /resources\[0\].*unpaired surrogates/],
+    [
+      [{ ...good[0], resourceGroupId: "rg-\u0000" }],
+      /resources\[0\]: resourceGroupId must not contain the NUL/,
+    ],
     [
       [{ ...good[0], tags: { env: { nested: "x" } } }],
       /resources\[0\]\.tags: "env": expected a string value, received object/,
