@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import pg from "pg";
 import { openStore } from "../../src/store/open.ts";
+import { PgExec } from "../../src/store/postgres/pg-exec.ts";
+import type { SqlExec } from "../../src/store/sql/engine.ts";
+import { Listings } from "../../src/store/sql/listing.ts";
 import { ENGINES, ec2 } from "./engines.ts";
 
 const A = "111111111111";
@@ -90,3 +94,59 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+const postgres = ENGINES.find((e) => e.name === "postgres");
+describe("PostgreSQL reads share a revision read only with reads that began before it went out", {
+  skip: postgres?.skip,
+}, () => {
+  test("a read begun while a revision read is out does not take its answer", async () => {
+    const scratch = await (postgres as (typeof ENGINES)[number]).scratch();
+    const writer = await openStore(scratch);
+    await writer.migrate();
+    const pool = new pg.Pool({
+      connectionString: scratch.databaseUrl,
+      options: `-c search_path=${scratch.schema}`,
+    });
+    // The database's own reader, whose answers to the revision read can be held back: the statement
+    // runs at once, as it would, and its answer arrives when the test says.
+    const real = new PgExec(pool);
+    let hold: Promise<void> | undefined;
+    const reader: SqlExec = {
+      query: (text, params) => real.query(text, params),
+      rows: (text, params) => real.rows(text, params),
+      async column<T>(text: string, params: readonly unknown[]) {
+        const answer = real.column<T>(text, params);
+        const gate = text.includes("FROM revisions") ? hold : undefined;
+        const rows = await answer;
+        await gate;
+        return rows;
+      },
+    };
+    const listings = new Listings(reader, true);
+    const keys = async () =>
+      (await listings.listTagKeys({ accountId: A, region: "us-east-1", limit: 10 })).items;
+    try {
+      assert.deepEqual(await keys(), []);
+      let release!: () => void;
+      hold = new Promise((resolve) => {
+        release = resolve;
+      });
+      const early = keys();
+      // The first read's revision read goes out at the end of this turn and is answered (held).
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      hold = undefined;
+      await writer.applyTagChanges(A, [
+        { resource: ec2("i-held"), register: true, set: [{ key: "held", value: "1" }], remove: [] },
+      ]);
+      const late = keys();
+      release();
+      assert.deepEqual(await early, [], "the early read began before the write");
+      assert.deepEqual(await late, ["held"], "the late read began after the write committed");
+    } finally {
+      await pool.end();
+      await writer.close();
+      await scratch.dispose();
+    }
+  });
+});
