@@ -9,3 +9,13 @@ export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number):
   }
   map.set(key, value);
 }
+
+/** The map under `key` in a map of maps, made (empty) the first time it is asked for. */
+export function innerMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = map.get(key);
+  if (!inner) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
+}

@@ -74,6 +74,14 @@ const MIN_INT = -(2 ** 31);
 class TypeMismatch extends Error {}
 
 /** Characters as the AWS models count them: Unicode code points, not UTF-16 units. */
+/**
+ * Text both engines keep as given: PostgreSQL refuses NUL in text (and the store's counters use it as
+ * a separator), and a lone surrogate has no UTF-8 form (it would come back as U+FFFD).
+ */
+export function storableText(text: string): boolean {
+  return !text.includes("\u0000") && text.isWellFormed();
+}
+
 export function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
@@ -145,9 +153,7 @@ function walk(shape: Shape, value: unknown, path: string, problems: string[]): u
           `Value '${describe(value)}' at '${where}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
         );
       }
-      // Neither engine can keep these faithfully: PostgreSQL refuses NUL in text, and a lone
-      // surrogate has no UTF-8 form (it would come back as U+FFFD).
-      if (value.includes("\u0000") || !value.isWellFormed()) {
+      if (!storableText(value)) {
         problems.push(
           `Value at '${where}' failed to satisfy constraint: Member must not contain the NUL character or unpaired surrogates`,
         );

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
+import { innerMap } from "../bounded-map.ts";
 import { resourceInputSchema } from "../config.ts";
 import type { Deps } from "../deps.ts";
 import { parseArn } from "../domain/arn.ts";
@@ -58,11 +59,7 @@ export function mergeDuplicates(items: ResourceImport[]): ResourceImport[] {
   const combined = new Set<number>();
   for (const item of items) {
     const r = item.resource;
-    let byName = byAccount.get(r.accountId);
-    if (!byName) {
-      byName = new Map();
-      byAccount.set(r.accountId, byName);
-    }
+    const byName = innerMap(byAccount, r.accountId);
     const at = byName.get(r.name);
     const seen = at === undefined ? undefined : merged[at];
     if (at === undefined || !seen) {

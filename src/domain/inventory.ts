@@ -1,4 +1,5 @@
 import { DomainError } from "../errors.ts";
+import { storableText } from "../validation.ts";
 import { impliedRegion, parseArn } from "./arn.ts";
 import { isKmsKey, isKmsKeyState, KMS_KEY_STATES } from "./kms-keys.ts";
 import type { Cloud, ResourceImport, ResourceRecord } from "./resource.ts";
@@ -31,11 +32,6 @@ export function cloudOfAccount(accountId: string): Cloud | null {
   return null;
 }
 
-/**
- * Turns an inventory entry into a record. An ARN gives every part; `region` and `accountId` beside it
- * fill in what the ARN leaves out (`arn:aws:s3:::bucket`) and must agree with what it names.
- * Without an ARN, the parts build the canonical name: an ARN on AWS, an ACS name on Alibaba.
- */
 function bad(message: string): DomainError {
   return new DomainError("InvalidParameter", message);
 }
@@ -52,20 +48,18 @@ const TEXT_FIELDS = [
   "state",
 ] as const satisfies readonly (keyof ResourceInput)[];
 
-/**
- * Text both engines keep as given: PostgreSQL refuses NUL in text (and the store's counters use it as
- * a separator), and an unpaired surrogate has no UTF-8 form. The AWS and Alibaba APIs refuse the same.
- */
-function storable(text: string): boolean {
-  return !text.includes("\u0000") && text.isWellFormed();
-}
-
+/** What `storableText` refuses; the AWS and Alibaba APIs refuse the same. */
 const UNSTORABLE = "must not contain the NUL character or unpaired surrogates";
 
+/**
+ * Turns an inventory entry into a record. An ARN gives every part; `region` and `accountId` beside it
+ * fill in what the ARN leaves out (`arn:aws:s3:::bucket`) and must agree with what it names.
+ * Without an ARN, the parts build the canonical name: an ARN on AWS, an ACS name on Alibaba.
+ */
 export function resolveResourceInput(input: ResourceInput): ResourceRecord {
   for (const field of TEXT_FIELDS) {
     const value = input[field];
-    if (value !== undefined && !storable(value)) throw bad(`${field} ${UNSTORABLE}`);
+    if (value !== undefined && !storableText(value)) throw bad(`${field} ${UNSTORABLE}`);
   }
   if (input.arn !== undefined) {
     const parsed = parseArn(input.arn);
@@ -149,7 +143,8 @@ export function resolveImport(input: ResourceInput): ResourceImport {
   const tags = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
   for (const tag of tags) {
     const problems = tagProblems(tag, INVENTORY_TAG_RULES[resource.cloud]);
-    if (!storable(tag.key) || !storable(tag.value)) problems.push(`Tag keys and values ${UNSTORABLE}`);
+    if (!storableText(tag.key) || !storableText(tag.value))
+      problems.push(`Tag keys and values ${UNSTORABLE}`);
     if (problems.length > 0)
       throw new DomainError("InvalidParameter", `tag ${JSON.stringify(tag.key)}: ${problems.join("; ")}`);
   }

@@ -1,3 +1,4 @@
+import { innerMap } from "../../bounded-map.ts";
 import type { SqlExec } from "./engine.ts";
 import { rowMarks } from "./text.ts";
 
@@ -87,12 +88,7 @@ export class CounterDeltas {
 
   /** `kind`, for the resources counted by type too (Alibaba's DescribeTags): see `countedKind`. */
   value(accountId: string, region: string, key: string, value: string, d: number, kind?: CountedKind): void {
-    const values = this.scopeOf(accountId, region).values;
-    let ofKey = values.get(key);
-    if (!ofKey) {
-      ofKey = new Map();
-      values.set(key, ofKey);
-    }
+    const ofKey = innerMap(this.scopeOf(accountId, region).values, key);
     ofKey.set(value, (ofKey.get(value) ?? 0) + d);
     if (kind) {
       const typed = counterKey(accountId, region, key, value, kind.service, kind.resourceType);

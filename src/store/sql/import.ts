@@ -1,3 +1,4 @@
+import { innerMap } from "../../bounded-map.ts";
 import type { Tag } from "../../domain/resource.ts";
 import { DomainError } from "../../errors.ts";
 import type { AccountPolicy, ImportResult, ResourceImport } from "../store.ts";
@@ -49,9 +50,9 @@ function sortRows(rows: TagRow[]): TagRow[] {
   // NUL-joined tuple (NUL sorts first and never occurs in stored text) without joining strings.
   const tree = new Map<string, Map<string, Map<string, Map<string, TagRow[]>>>>();
   for (const row of rows) {
-    const byRegion = child(tree, row[0]);
-    const byKey = child(byRegion, row[1]);
-    const byValue = child(byKey, row[2]);
+    const byRegion = innerMap(tree, row[0]);
+    const byKey = innerMap(byRegion, row[1]);
+    const byValue = innerMap(byKey, row[2]);
     const same = byValue.get(row[3]);
     if (same) same.push(row);
     else byValue.set(row[3], [row]);
@@ -62,15 +63,6 @@ function sortRows(rows: TagRow[]): TagRow[] {
       for (const byValue of sortedValues(byKey))
         for (const same of sortedValues(byValue)) for (const row of same) out.push(row);
   return out;
-}
-
-function child<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let found = map.get(key);
-  if (!found) {
-    found = new Map();
-    map.set(key, found);
-  }
-  return found;
 }
 
 function sortedValues<V>(map: Map<string, V>): V[] {
@@ -99,7 +91,7 @@ export async function importResources(
     // Keyed by account, then name: the names are the parsed body's strings, hashed once.
     const existing = new Map<string, Map<string, { tagged: number; tags: Map<string, string> }>>();
     for (const [accountId, names] of groupNames(chunk.map((i) => i.resource))) {
-      const ofAccount = child(existing, accountId);
+      const ofAccount = innerMap(existing, accountId);
       const rows = await exec.query<{ name: string; tagged: number; tags_json: string }>(
         `SELECT name, tagged, tags_json FROM resources WHERE account_id = ? AND name IN (${marks(names.length)})${lock}`,
         [accountId, ...names],
@@ -155,7 +147,7 @@ export async function importResources(
       rows.flat(),
     );
     const ridOf = new Map<string, Map<string, Registered>>();
-    for (const u of upserted) child(ridOf, u.account_id).set(u.name, u);
+    for (const u of upserted) innerMap(ridOf, u.account_id).set(u.name, u);
     // The chunk's rows are locked (or new) by now: the policy revision read here is safe (compliance.ts).
     const policies = new Map<string, AccountPolicy | null>();
     for (const accountId of new Set(chunk.map((i) => i.resource.accountId)))
