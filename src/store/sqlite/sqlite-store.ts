@@ -16,9 +16,10 @@ export const NONCE_FILE = "nonces.sqlite";
 /**
  * The embedded store: one SQLite file in WAL mode under the data directory, on two connections.
  * Writes go through the write connection, serialised in this process by Kysely's connection mutex;
- * `BEGIN IMMEDIATE` takes the file's write lock up front, so writers in other processes wait
- * (busy_timeout) instead of failing on a lock upgrade. Reads go through a connection of their own:
- * they see committed data only and never wait behind a write transaction.
+ * `BEGIN IMMEDIATE` takes the file's write lock up front, so writers in other processes (`--workers`,
+ * or other tagd processes on the data directory) wait for it instead of failing on a lock upgrade —
+ * on a timer, while this process goes on serving (`whenNotBusy`). Reads go through a connection of
+ * their own: they see committed data only and never wait behind a write transaction.
  */
 export function openSqliteStore(dataDir: string): SqlTagStore {
   mkdirSync(dataDir, { recursive: true });
@@ -40,11 +41,10 @@ export function openSqliteStore(dataDir: string): SqlTagStore {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
       // out of this transaction.
       return kysely.connection().execute(async () => {
-        writer.exec("BEGIN IMMEDIATE");
+        await beginImmediate(writer);
         try {
           const result = await fn(writeExec);
           writer.exec("COMMIT");
-          localCommits++;
           return result;
         } catch (err) {
           if (writer.inTransaction) writer.exec("ROLLBACK");
@@ -85,14 +85,17 @@ class SqliteNonces {
       ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
       WHERE nonces.expires_at <= ? RETURNING nonce`);
     this.purge = this.db.prepare("DELETE FROM nonces WHERE expires_at <= ?");
+    // Every insert is a write transaction of its own: another process's turn is waited out by
+    // `whenNotBusy`, without holding up this event loop.
+    this.db.pragma("busy_timeout = 0");
   }
 
   async remember(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
     if (now - this.lastPurge >= 60_000) {
       this.lastPurge = now;
-      this.purge.run(now);
+      await whenNotBusy(() => this.purge.run(now));
     }
-    return this.insert.all(accessKeyId, nonce, expiresAt, now).length === 1;
+    return (await whenNotBusy(() => this.insert.all(accessKeyId, nonce, expiresAt, now))).length === 1;
   }
 
   close(): void {
@@ -110,11 +113,57 @@ class SqliteNonces {
 const WRITER_CACHE_KIB = 16384;
 const READER_CACHE_KIB = 16384;
 
+/**
+ * How long a statement waits for another process's lock before it fails with SQLITE_BUSY. SQLite's
+ * own wait sleeps on the calling thread; the write transactions and nonce inserts wait off the event
+ * loop instead (`whenNotBusy`), so only Kysely's occasional writes (jobs, metadata, migrations) use it.
+ */
+const BUSY_TIMEOUT_MS = 10_000;
+/** Between two tries for a lock another process holds: short, since a tag-write batch holds it ~1 ms. */
+const BUSY_RETRY_MS = 1;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+/**
+ * Runs `attempt` (a statement on a connection whose busy_timeout is 0) until it does not fail with
+ * SQLITE_BUSY, waiting between tries on a timer: while another process holds the file's write lock
+ * (several `--workers`, or several tagd processes on one data directory), this process goes on
+ * answering reads and queueing writes. Gives up as SQLite would after BUSY_TIMEOUT_MS.
+ */
+async function whenNotBusy<T>(attempt: () => T): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return attempt();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+  }
+}
+
+/** `BEGIN IMMEDIATE` on the write connection, waiting for the write lock as `whenNotBusy` does. */
+function beginImmediate(writer: Database.Database): Promise<void> {
+  // Not prepared once: SQLite applies a busy_timeout pragma when it compiles it, not when it runs.
+  return whenNotBusy(() => {
+    writer.pragma("busy_timeout = 0");
+    try {
+      writer.exec("BEGIN IMMEDIATE");
+    } finally {
+      // Inside the transaction the lock is held: statements there keep the ordinary timeout.
+      writer.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  });
+}
+
 function open(file: string, cacheKiB: number): Database.Database {
   const database = new Database(file);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
-  database.pragma("busy_timeout = 10000");
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   database.pragma(`cache_size = -${cacheKiB}`);
   database.pragma("temp_store = MEMORY");
   // The checkpointer thread keeps the WAL short; committing transactions checkpoint themselves only
@@ -200,38 +249,15 @@ function statement(
   return stmt;
 }
 
-/**
- * Kysely's view of the write connection, with the statement cache. Its writes (jobs, metadata,
- * migrations) count as local commits, so this process's reader looks at `data_version` again at once
- * instead of at the next turn of the event loop (counting a write inside a transaction early only
- * costs one more look).
- */
+/** Kysely's view of the write connection, with the statement cache. */
 function cached(database: Database.Database): SqliteDatabase {
   return {
     close: () => database.close(),
-    prepare: (text: string) => {
-      const stmt = statement(database, text);
-      if (stmt.reader) return stmt;
-      return {
-        reader: false,
-        all: (params: ReadonlyArray<unknown>) => stmt.all(params),
-        iterate: (params: ReadonlyArray<unknown>) => stmt.iterate(params),
-        run(params: ReadonlyArray<unknown>) {
-          try {
-            return stmt.run(params);
-          } finally {
-            localCommits++;
-          }
-        },
-      };
-    },
+    prepare: (text: string) => statement(database, text),
   };
 }
 
 const RESULT_CACHE_MAX = 128;
-
-/** Commits made through any SQLite store of this process (see SqliteExec.checkVersion). */
-let localCommits = 0;
 
 /** Statements straight on a better-sqlite3 connection: synchronous, prepared once. */
 /** Exported for the store tests; tagd itself makes these in `openSqliteStore`. */
@@ -249,27 +275,22 @@ export class SqliteExec implements SqlExec {
   private seenVersion = -1;
   private caching = false;
 
-  /**
-   * `PRAGMA data_version` costs as much as a small query, so it is asked once per turn of the event
-   * loop: another process's commit reaches a reader here only through I/O, in a later turn, and a
-   * commit by any store of this process ends the turn's answer at once (`localCommits`).
-   */
-  private versionCheckedThisTurn = false;
-  private checkedAtLocalCommit = -1;
+  private dataVersion?: Database.Statement;
 
+  /**
+   * Clears the results when anything committed since the last look. Asked before every remembered
+   * read (~2 µs, prepared): a commit by another connection — this process's writer, another worker
+   * of `--workers`, another process on the data directory — may land between any two reads, and a
+   * client that saw it acknowledged must not be answered from before it.
+   */
   private checkVersion(): void {
-    if (this.versionCheckedThisTurn && this.checkedAtLocalCommit === localCommits) return;
-    this.checkedAtLocalCommit = localCommits;
-    const version = this.database.pragma("data_version", { simple: true }) as number;
+    this.dataVersion ??= this.database.prepare("PRAGMA data_version").pluck();
+    const version = this.dataVersion.get() as number;
     if (version !== this.seenVersion) {
       this.results.clear();
       this.generation++;
       this.seenVersion = version;
     }
-    this.versionCheckedThisTurn = true;
-    setImmediate(() => {
-      this.versionCheckedThisTurn = false;
-    });
   }
 
   /** Makes this (read-only) connection remember its results, as above. */

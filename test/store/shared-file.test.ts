@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, stat } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { openStore } from "../../src/store/open.ts";
+import { NONCE_FILE, SQLITE_FILE, SqliteExec } from "../../src/store/sqlite/sqlite-store.ts";
+import type { TagStore } from "../../src/store/store.ts";
+import { ec2 } from "./engines.ts";
+
+/**
+ * One SQLite file, several processes (`--workers`, or tagd processes on one data directory): while
+ * another holds the write lock, a store waits off the event loop, and a cached read never answers
+ * from before a commit it could have seen. The other process is played by a plain connection here.
+ */
+async function withStore(run: (ctx: { dataDir: string; store: TagStore }) => Promise<void>) {
+  const dataDir = mkdtempSync(join(tmpdir(), "tagd-shared-"));
+  const store = await openStore({ dataDir });
+  try {
+    await store.migrate();
+    await run({ dataDir, store });
+  } finally {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Holds `file`'s write lock from another connection until the returned function is called. */
+function holdWriteLock(file: string): { release(): void } {
+  const other = new Database(file);
+  other.exec("BEGIN IMMEDIATE");
+  return {
+    release() {
+      other.exec("COMMIT");
+      other.close();
+    },
+  };
+}
+
+const tag = (key: string, value: string) => ({ key, value });
+
+test("a tag write waits for another process's write lock without stopping the event loop", async () => {
+  await withStore(async ({ dataDir, store }) => {
+    const lock = holdWriteLock(join(dataDir, SQLITE_FILE));
+    // Released by a timer: SQLite's own busy wait would hold this thread until its timeout (10 s)
+    // and then fail with SQLITE_BUSY, the timer never having run.
+    const started = Date.now();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    setTimeout(() => lock.release(), 150);
+    const [result] = await store.applyTagChanges("111111111111", [
+      { resource: ec2("i-wait"), register: true, set: [tag("env", "prod")], remove: [] },
+    ]);
+    clearInterval(ticker);
+    assert.equal(result?.ok, true);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 140 && waited < 5000, `waited ${waited} ms`);
+    assert.ok(ticks >= 10, `the event loop ran meanwhile (${ticks} ticks)`);
+    const found = await store.getResources("111111111111", [ec2("i-wait").name]);
+    assert.ok(found.has(ec2("i-wait").name));
+  });
+});
+
+test("an import and a nonce wait for the other process's lock the same way", async () => {
+  await withStore(async ({ dataDir, store }) => {
+    const data = holdWriteLock(join(dataDir, SQLITE_FILE));
+    await store.rememberNonce("LTAIkey", "n-0", Date.now() + 60_000, Date.now()); // creates the file
+    const nonces = holdWriteLock(join(dataDir, NONCE_FILE));
+    setTimeout(() => data.release(), 100);
+    setTimeout(() => nonces.release(), 100);
+    const [imported, fresh] = await Promise.all([
+      store.upsertResources([{ resource: ec2("i-import"), tags: [tag("team", "web")] }]),
+      store.rememberNonce("LTAIkey", "n-1", Date.now() + 60_000, Date.now()),
+    ]);
+    assert.deepEqual(imported, { created: 1, updated: 0, tags: 1 });
+    assert.equal(fresh, true);
+  });
+});
+
+test("a cached read sees another process's commit that landed before the I/O that asked for it", async () => {
+  await withStore(async ({ dataDir }) => {
+    const reader = new SqliteExec(new Database(join(dataDir, SQLITE_FILE))).cacheResults();
+    const other = new Database(join(dataDir, SQLITE_FILE));
+    const read = async () =>
+      (await reader.column<string>("SELECT value FROM meta WHERE key = 'shared'", []))[0] ?? "none";
+    // A read in the check phase of the event loop (after a group commit, say)…
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await read(), "none");
+    // …another process commits and acknowledges; the next request arrives as I/O, in the poll phase
+    // that follows. Trusting the version looked up before it answered "none" again.
+    other.prepare("INSERT INTO meta (key, value) VALUES ('shared', 'new')").run();
+    await new Promise((resolve) => stat(dataDir, resolve));
+    assert.equal(await read(), "new");
+    other.close();
+  });
+});
