@@ -1,6 +1,7 @@
+import cluster from "node:cluster";
 import { Command, Option } from "commander";
+import { superviseWorkers } from "./cluster.ts";
 import { ConfigError, DEVELOPMENT_CONFIG, loadConfigFile } from "./config.ts";
-import { createServer } from "./server.ts";
 
 const program = new Command()
   .name("tagd")
@@ -19,6 +20,11 @@ const program = new Command()
     ),
   )
   .addOption(
+    new Option("--workers <n>", "processes serving the port, over one store (1 to 64)")
+      .env("TAGD_WORKERS")
+      .default("1"),
+  )
+  .addOption(
     new Option("--log-level <level>", "log level")
       .env("TAGD_LOG_LEVEL")
       .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -33,19 +39,26 @@ async function main() {
     dataDir: string;
     config?: string;
     databaseUrl?: string;
+    workers: string;
     logLevel: string;
   }>();
   const port = /^\d+$/.test(opts.port) ? Number(opts.port) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`--port: ${opts.port} is not a port number`);
+  const workers = /^\d+$/.test(opts.workers) ? Number(opts.workers) : Number.NaN;
+  if (!(workers >= 1 && workers <= 64))
+    throw new ConfigError(`--workers: ${opts.workers} is not a number of processes from 1 to 64`);
   const config = opts.config ? loadConfigFile(opts.config) : DEVELOPMENT_CONFIG;
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, opts.logLevel);
+  // Loaded here, not above: a --workers primary runs none of it.
+  const { createServer } = await import("./server.ts");
   const tagd = await createServer({
     config,
     dataDir: opts.dataDir,
     databaseUrl: opts.databaseUrl,
     logger: { level: opts.logLevel },
   });
-  if (!opts.config) {
+  if (!opts.config && (cluster.worker?.id ?? 1) === 1) {
     tagd.app.log.warn(
       "no --config given: development identity (AWS account 000000000000, Alibaba account 1000000000000000, access key test/test, admin token test-admin-token)",
     );

@@ -231,7 +231,9 @@ export async function spawnInstance(options: {
   config: TagdConfig;
   dataDir: string;
   databaseUrl?: string;
-}): Promise<TestServer & { process: ChildProcess }> {
+  /** `--workers`: resolves once the primary says all of them listen. */
+  workers?: number;
+}): Promise<TestServer & { process: ChildProcess; output(): string }> {
   const configFile = join(options.dataDir, `config-${process.pid}-${Date.now()}.json`);
   writeFileSync(configFile, JSON.stringify(options.config));
   const args = [
@@ -246,14 +248,15 @@ export async function spawnInstance(options: {
     configFile,
   ];
   if (options.databaseUrl) args.push("--database-url", options.databaseUrl);
+  if (options.workers) args.push("--workers", String(options.workers));
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`instance did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`instance did not start: ${out}`)), 30_000);
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const m = out.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m?.[1]) {
+      if (m?.[1] && ((options.workers ?? 1) === 1 || out.includes("all workers listening"))) {
         clearTimeout(timer);
         resolve(m[1]);
       }
@@ -267,7 +270,9 @@ export async function spawnInstance(options: {
   return {
     ...server,
     process: child,
+    output: () => out,
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       await exited;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
@@ -312,12 +313,25 @@ test("the CLI exits with 2 and names the field when the configuration is bad", a
   writeFileSync(bad, JSON.stringify({ ...example(), accounts: [{ id: "12", cloud: "aws" }], resources: [] }));
   const badYaml = join(tmp, "cli-bad.yaml");
   writeFileSync(badYaml, "inventory: open\nadminToken: x\n");
-  const [a, b, c, d] = await Promise.all([
+  const [a, b, c, d, e, f, g] = await Promise.all([
     run(["--config", bad, "--data-dir", join(tmp, "cli-data-1")]).exit,
     run(["--data-dir", join(tmp, "cli-data-2")], { TAGD_CONFIG: badYaml }).exit,
     run(["--config", join(tmp, "no-such-file.json"), "--data-dir", join(tmp, "cli-data-3")]).exit,
     run(["--port", "99999", "--data-dir", join(tmp, "cli-data-4")]).exit,
+    run(["--workers", "0", "--data-dir", join(tmp, "cli-data-5")]).exit,
+    run(["--data-dir", join(tmp, "cli-data-6")], { TAGD_WORKERS: "two" }).exit,
+    // With --workers the primary reads the file before it starts any worker.
+    run(["--workers", "2", "--config", bad, "--data-dir", join(tmp, "cli-data-7")]).exit,
   ]);
+  for (const [exit, pattern] of [
+    [e, /--workers: 0 is not a number of processes from 1 to 64/],
+    [f, /--workers: two/],
+    [g, /accounts\[0\]\.id/],
+  ] as const) {
+    assert.equal(exit.code, 2, exit.stderr);
+    assert.match(exit.stderr, pattern);
+    assert.doesNotMatch(exit.stdout, /Server listening/);
+  }
   assert.equal(a.code, 2, a.stderr);
   assert.match(a.stderr, /accounts\[0\]\.id/);
   assert.match(a.stderr, /cli-bad\.json/);
@@ -367,4 +381,26 @@ test("the CLI starts from TAGD_* variables and stops cleanly on SIGTERM", async 
   const done = await exit;
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stdout, /shutting down/);
+});
+
+test("with --workers, a worker that cannot start stops the primary with its exit code", async () => {
+  const taken = createNetServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  const { port } = taken.address() as AddressInfo;
+  try {
+    const done = await run([
+      "--workers",
+      "2",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--data-dir",
+      join(tmp, "cli-data-taken"),
+    ]).exit;
+    assert.equal(done.code, 1, done.stderr);
+    assert.match(done.stderr, /EADDRINUSE/);
+  } finally {
+    taken.close();
+  }
 });
