@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { processTree } from "./processes.ts";
 
 /**
- * Where the machine's CPU went during a measurement: the server under test, this process (the load
- * generator), and everything else. "Everything else" is what makes a run noisy on a shared machine —
+ * Where the machine's CPU went during a measurement: the server under test (all its processes, with
+ * `--workers`), this process (the load generator), and everything else. "Everything else" is what makes a run noisy on a shared machine —
  * and on PostgreSQL it includes the database server. Read from /proc; absent where /proc is not.
  */
 export interface CpuShare {
@@ -61,7 +62,15 @@ function readTicks(pid: number): { busy: number; total: number; server: number }
     if (!cpu || cpu.length < 5) return undefined;
     const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
-    return { busy: total - idle, total, server: processTicks(readFileSync(`/proc/${pid}/stat`, "utf8")) };
+    let server = 0;
+    for (const member of processTree(pid)) {
+      try {
+        server += processTicks(readFileSync(`/proc/${member}/stat`, "utf8"));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return { busy: total - idle, total, server };
   } catch {
     return undefined;
   }

@@ -13,7 +13,7 @@ import {
   WIDE_KEY,
 } from "./inventory.ts";
 import type { BenchRequest } from "./load.ts";
-import { procStatusBytes } from "./processes.ts";
+import { processTree, treeMemoryBytes } from "./processes.ts";
 import { ALIBABA_ACCOUNT_ID } from "./tagd.ts";
 
 /**
@@ -258,10 +258,11 @@ export const OPERATIONS: OpDefinition[] = [
       // a report streams page by page, so its memory must not grow with N.
       await attachBenchPolicy(env);
       mkdirSync(join(env.dataDir, "buckets", "bench-reports"), { recursive: true });
-      const before = procStatusBytes(env.pid, "VmRSS") ?? 0;
+      const tree = processTree(env.pid);
+      const before = treeMemoryBytes(tree) ?? 0;
       let peak = before;
       const sampler = setInterval(() => {
-        peak = Math.max(peak, procStatusBytes(env.pid, "VmRSS") ?? 0);
+        peak = Math.max(peak, treeMemoryBytes(tree) ?? 0);
       }, 20);
       const started = performance.now();
       let status = "";

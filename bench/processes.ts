@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 
 /**
@@ -116,39 +116,107 @@ export function startNode(args: string[], cwd: string, onLine?: (line: string) =
   };
 }
 
-/** A field of /proc/<pid>/status in bytes (`VmRSS`, `VmHWM`), or undefined where /proc is unreadable. */
-export function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
+/** A field of /proc/<pid>/status in bytes (`VmRSS`, `VmHWM`, …), or undefined where /proc is unreadable. */
+export function procStatusBytes(
+  pid: number,
+  field: "VmRSS" | "VmHWM" | "RssAnon" | "RssFile" | "RssShmem",
+): number | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
+    return statusField(readFileSync(`/proc/${pid}/status`, "utf8"), field);
   } catch {
     return undefined;
   }
 }
 
-/** Samples VmRSS every `intervalMs` and keeps the largest, in case VmHWM cannot be read at the end. */
+function statusField(status: string, field: string): number | undefined {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/**
+ * A process and its descendants (tagd with `--workers`: the primary and its workers), from each
+ * thread's list of the children it started (/proc/<pid>/task/<tid>/children); just `pid` where
+ * /proc does not say.
+ */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    out.push(next);
+    try {
+      for (const task of readdirSync(`/proc/${next}/task`)) {
+        const children = readFileSync(`/proc/${next}/task/${task}/children`, "utf8").trim();
+        if (children) queue.push(...children.split(" ").map(Number));
+      }
+    } catch {
+      // gone meanwhile, or no /proc
+    }
+  }
+  return out;
+}
+
+/**
+ * The memory a process tree holds: every process's private pages (RssAnon, RssShmem) and the file
+ * pages once (the largest RssFile: the processes run the same node binary and libraries, whose pages
+ * they share). For one process this is its VmRSS. Undefined where /proc is unreadable.
+ */
+export function treeMemoryBytes(pids: number[]): number | undefined {
+  let own = 0;
+  let files = 0;
+  let seen = false;
+  for (const pid of pids) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, "utf8");
+    } catch {
+      continue;
+    }
+    const anon = statusField(status, "RssAnon");
+    if (anon === undefined) continue;
+    seen = true;
+    own += anon + (statusField(status, "RssShmem") ?? 0);
+    files = Math.max(files, statusField(status, "RssFile") ?? 0);
+  }
+  return seen ? own + files : undefined;
+}
+
+/**
+ * Samples the memory of tagd's processes every `intervalMs` and keeps the largest. With one process
+ * the kernel's high-water mark (VmHWM) is read at the end as well; with several (`--workers`) their
+ * marks fall at different times and cannot be added up, so the sampled peak is what counts.
+ */
 export class RssSampler {
   maxBytes = 0;
   private readonly timer: NodeJS.Timeout;
+  private pids: number[];
+  private samples = 0;
 
   constructor(
     private readonly pid: number,
-    intervalMs = 200,
+    intervalMs = 100,
   ) {
+    this.pids = processTree(pid);
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
   }
 
   sample(): void {
-    const rss = procStatusBytes(this.pid, "VmRSS");
-    if (rss !== undefined && rss > this.maxBytes) this.maxBytes = rss;
+    // Workers are looked up again now and then: one replaced after a crash has a new pid.
+    if (this.samples++ % 50 === 0) this.pids = processTree(this.pid);
+    const bytes = treeMemoryBytes(this.pids);
+    if (bytes !== undefined && bytes > this.maxBytes) this.maxBytes = bytes;
   }
 
-  /** Reads the kernel's high-water mark (call while the process lives) and stops sampling. */
-  finish(): { hwmBytes?: number; sampledMaxBytes: number } {
+  /** Stops sampling; reads the high-water mark too (call while tagd lives) when tagd is one process. */
+  finish(): { hwmBytes?: number; sampledMaxBytes: number; processes: number } {
+    this.pids = processTree(this.pid);
     this.sample();
     clearInterval(this.timer);
-    return { hwmBytes: procStatusBytes(this.pid, "VmHWM"), sampledMaxBytes: this.maxBytes };
+    const processes = this.pids.length;
+    return {
+      hwmBytes: processes === 1 ? procStatusBytes(this.pid, "VmHWM") : undefined,
+      sampledMaxBytes: this.maxBytes,
+      processes,
+    };
   }
 }

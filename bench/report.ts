@@ -19,7 +19,8 @@ export interface SizeResult {
   ops: OpResult[];
   /** Operations that could not run, and why. */
   failures: { id: string; reason: string }[];
-  rss?: { hwmBytes?: number; sampledMaxBytes: number };
+  /** tagd's memory: its processes' private pages plus the shared file pages once (see RssSampler). */
+  rss?: { hwmBytes?: number; sampledMaxBytes: number; processes?: number };
   /** Set when this size stopped early (tagd failed to start, seeding failed). */
   error?: string;
 }
@@ -63,6 +64,8 @@ export interface BenchResults {
     concurrency: number;
     ops: string[];
     tagd: { dir: string; commit: string; changedSrcFiles: number };
+    /** tagd's --workers (absent in results from before the option: 1). */
+    workers?: number;
   };
   ceiling: Ceiling;
   engines: EngineResult[];
@@ -165,7 +168,11 @@ export function textReport(engine: EngineResult): string {
     if (size.rss) {
       out.push(
         `  peak RSS of tagd: ${fmtMb(peakRss(size))}` +
-          (size.rss.hwmBytes === undefined ? " (sampled every 200 ms; VmHWM unreadable)" : " (VmHWM)") +
+          (size.rss.hwmBytes !== undefined
+            ? " (VmHWM)"
+            : (size.rss.processes ?? 1) > 1
+              ? ` (${size.rss.processes} processes: their own pages and the shared file pages once, sampled every 100 ms)`
+              : " (sampled every 100 ms; VmHWM unreadable)") +
           (engine.engine === "postgres" ? ", PostgreSQL's own processes not included" : ""),
       );
     }
@@ -203,6 +210,7 @@ export function markdownReport(results: BenchResults): string {
     `${m.cpus} × ${m.cpuModel}, ${(m.totalMemoryBytes / 1024 ** 3).toFixed(0)} GB, Node ${m.node}; ` +
       `concurrency ${s.concurrency}, ${s.durationSeconds} s per operation after a ${s.warmupSeconds} s warm-up; ` +
       `run ${results.startedAt}; tagd at ${s.tagd.commit.slice(0, 12)}` +
+      ((s.workers ?? 1) > 1 ? ` with --workers ${s.workers}` : "") +
       (s.tagd.changedSrcFiles > 0
         ? ` with ${s.tagd.changedSrcFiles} uncommitted change(s) under src/.`
         : "."),

@@ -42,6 +42,8 @@ const USAGE = `npm run bench -- [options]
   --retries 2                measure an operation again, up to this many times, when other processes
                              took more than 25% of a core meanwhile; the least disturbed run counts
   --out bench/results        where results.md, latest.json, results-<time>.json, latency.svg go
+  --workers 1                tagd's --workers: processes serving the port over one store; tagd's CPU
+                             and memory are then those of all its processes
   --tagd <dir>               the tagd checkout to start (default: this one); e.g. a git worktree of a
                              commit, to measure it while src/ is being edited, or to compare two
 `;
@@ -81,6 +83,7 @@ function parseOptions() {
         retries: { type: "string", default: "2" },
         out: { type: "string", default: "bench/results" },
         tagd: { type: "string" },
+        workers: { type: "string", default: "1" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -122,6 +125,7 @@ function parseOptions() {
     ops: OPERATIONS.filter((o) => wanted.includes(o.id)),
     out: resolve(REPO_ROOT, v.out),
     tagdDir: v.tagd ? resolve(v.tagd) : REPO_ROOT,
+    workers: positive("--workers", v.workers, true),
   };
 }
 
@@ -212,6 +216,7 @@ async function measureSize(
       repoRoot: options.tagdDir,
       databaseUrl: options.databaseUrl,
       label: fmtN(n).toLowerCase(),
+      workers: options.workers,
     });
   } catch (err) {
     size.error = (err as Error).message;
@@ -405,6 +410,7 @@ async function main() {
       concurrency: options.concurrency,
       ops: options.ops.map((o) => o.id),
       tagd: tagdVersion,
+      workers: options.workers,
     },
     ceiling,
     engines,

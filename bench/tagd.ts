@@ -8,7 +8,15 @@ import { send, waitForHealth } from "./http.ts";
 import { ACCOUNT_ID, POLICY_ACCOUNT_ID, REGION } from "./inventory.ts";
 import type { RequestSigner } from "./load.ts";
 import type { ApiTarget } from "./operations.ts";
-import { type Child, freePort, onAsyncCleanup, onCleanup, RssSampler, startNode } from "./processes.ts";
+import {
+  type Child,
+  freePort,
+  onAsyncCleanup,
+  onCleanup,
+  processTree,
+  RssSampler,
+  startNode,
+} from "./processes.ts";
 import { type Credentials, SigV4Signer } from "./sigv4-client.ts";
 
 export type Engine = "sqlite" | "postgres";
@@ -84,6 +92,8 @@ export async function startTagd(options: {
   repoRoot: string;
   databaseUrl?: string;
   label: string;
+  /** tagd's --workers (1: one process). */
+  workers?: number;
 }): Promise<TagdInstance> {
   const dir = mkdtempSync(join(tmpdir(), "tagd-bench-"));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -122,12 +132,23 @@ export async function startTagd(options: {
       configFile,
       "--log-level",
       "warn",
+      // Only when asked: a checkout from before the flag (--tagd) still starts.
+      ...((options.workers ?? 1) > 1 ? ["--workers", String(options.workers)] : []),
       ...databaseArgs,
     ],
     options.repoRoot,
   );
   try {
     await waitForHealth(port, 60_000, child.alive);
+    // With --workers the first worker answers before the others are forked (it migrates the store
+    // alone); they come up during the seeding import, long before anything is measured.
+    const workers = options.workers ?? 1;
+    const processes = workers > 1 ? workers + 1 : 1;
+    const deadline = Date.now() + 60_000;
+    while (processTree(child.pid).length < processes) {
+      if (!child.alive() || Date.now() > deadline) throw new Error("tagd's workers did not all start");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } catch (err) {
     await child.stop();
     throw new Error(`tagd did not start: ${(err as Error).message}\n${child.output()}`);
