@@ -57,6 +57,7 @@ async function main() {
     dataDir: opts.dataDir,
     databaseUrl: opts.databaseUrl,
     logger: { level: opts.logLevel },
+    sharedFile: cluster.isWorker,
   });
   if (!opts.config && (cluster.worker?.id ?? 1) === 1) {
     tagd.app.log.warn(

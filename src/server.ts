@@ -45,6 +45,8 @@ export interface ServerOptions {
   reportWorker?: boolean;
   /** How long a report's claim lasts unrenewed before another instance takes it over (ms). */
   reportLeaseMs?: number;
+  /** SQLite: other processes of this tagd write the file too (a worker of `--workers`). */
+  sharedFile?: boolean;
 }
 
 export interface Tagd {

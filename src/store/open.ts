@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
   /** PostgreSQL schema to use (tests); default: the connection's search_path. */
   schema?: string;
   log?: Pick<FastifyBaseLogger, "warn">;
+  /** SQLite: other processes write the file too (`--workers`). */
+  sharedFile?: boolean;
 }
 
 /** PostgreSQL when a database URL is given, otherwise the embedded SQLite file under the data dir. */
@@ -26,5 +28,5 @@ export async function openStore(options: OpenStoreOptions): Promise<TagStore> {
       }),
     );
   }
-  return guardStore(openSqliteStore(options.dataDir));
+  return guardStore(openSqliteStore(options.dataDir, { sharedFile: options.sharedFile }));
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, stat } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -78,20 +79,72 @@ test("an import and a nonce wait for the other process's lock the same way", asy
   });
 });
 
-test("a cached read sees another process's commit that landed before the I/O that asked for it", async () => {
+/** A connected pair of sockets: what one writes, the other reads in the next poll phase. */
+async function socketPair(): Promise<{ client: Socket; server: Socket; close(): void }> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const accepted = new Promise<Socket>((resolve) => listener.once("connection", resolve));
+  const client = connect((listener.address() as AddressInfo).port, "127.0.0.1");
+  await new Promise((resolve) => client.once("connect", resolve));
+  const server = await accepted;
+  return {
+    client,
+    server,
+    close() {
+      client.destroy();
+      server.destroy();
+      listener.close();
+    },
+  };
+}
+
+/** A read in the check phase of the event loop (after a group commit, say), then one after new I/O. */
+async function readAcrossPhases(reader: SqliteExec, other: Database.Database, key: string) {
+  const read = async () =>
+    (await reader.column<string>("SELECT value FROM meta WHERE key = ?", [key]))[0] ?? "none";
+  const pair = await socketPair();
+  try {
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = await read();
+    // Another process commits and acknowledges; the next request arrives as I/O, in the poll phase
+    // that follows (before this turn's setImmediate callbacks run again). A look at the version
+    // taken before it would answer from before the commit.
+    other.prepare("INSERT INTO meta (key, value) VALUES (?, 'new')").run(key);
+    const request = new Promise((resolve) => pair.server.once("data", resolve));
+    pair.client.write("GET");
+    await request;
+    return { before, after: await read() };
+  } finally {
+    pair.close();
+  }
+}
+
+test("under --workers a cached read sees another process's commit that landed before the I/O that asked for it", async () => {
   await withStore(async ({ dataDir }) => {
+    const reader = new SqliteExec(new Database(join(dataDir, SQLITE_FILE))).cacheResults({
+      sharedFile: true,
+    });
+    const other = new Database(join(dataDir, SQLITE_FILE));
+    assert.deepEqual(await readAcrossPhases(reader, other, "shared"), { before: "none", after: "new" });
+    other.close();
+  });
+});
+
+test("a store that finds another process writing its file reads as under --workers from then on", async () => {
+  await withStore(async ({ dataDir, store }) => {
     const reader = new SqliteExec(new Database(join(dataDir, SQLITE_FILE))).cacheResults();
     const other = new Database(join(dataDir, SQLITE_FILE));
-    const read = async () =>
-      (await reader.column<string>("SELECT value FROM meta WHERE key = 'shared'", []))[0] ?? "none";
-    // A read in the check phase of the event loop (after a group commit, say)…
+    const count = async () => (await reader.column<number>("SELECT COUNT(*) FROM meta", []))[0];
+    // This process's own commits are not another writer.
+    const first = await count();
+    await store.getOrSetMeta("local-1", "x");
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(await read(), "none");
-    // …another process commits and acknowledges; the next request arrives as I/O, in the poll phase
-    // that follows. Trusting the version looked up before it answered "none" again.
-    other.prepare("INSERT INTO meta (key, value) VALUES ('shared', 'new')").run();
-    await new Promise((resolve) => stat(dataDir, resolve));
-    assert.equal(await read(), "new");
+    assert.equal(await count(), (first as number) + 1);
+    // Another process's commit, seen at the next turn, tells it the file is shared.
+    other.prepare("INSERT INTO meta (key, value) VALUES ('foreign-1', 'x')").run();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await count(), (first as number) + 2);
+    assert.deepEqual(await readAcrossPhases(reader, other, "foreign-2"), { before: "none", after: "new" });
     other.close();
   });
 });
