@@ -404,6 +404,29 @@ for (const engine of ENGINES) {
         assert.equal(values.items.length, 30);
         assert.deepEqual(values.items.slice(0, 3), ["0", "1", "10"]);
       });
+
+      test("a key's values page once each, however many resources carry each, the empty value first", async () => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listTagValues({ accountId: A, region, key: "parity", limit: 1, cursor });
+          seen.push(...page.items);
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+        assert.deepEqual(seen, ["even", "odd"]);
+        assert.deepEqual(
+          (await store.listTagValues({ accountId: A, region, key: "three", limit: 5 })).items,
+          [""],
+        );
+        assert.deepEqual(
+          (await store.listTagValues({ accountId: B, region, key: "parity", limit: 5 })).items,
+          ["odd"],
+        );
+        assert.deepEqual(
+          (await store.listTagValues({ accountId: A, region, key: "absent", limit: 5 })).items,
+          [],
+        );
+      });
     });
 
     test("deleteResources removes the resource, its tags and their counts", async () => {
@@ -423,6 +446,36 @@ for (const engine of ENGINES) {
         [],
       );
       assert.equal((await store.getResources(A, [r.name])).size, 0);
+    });
+
+    test("several filters: the answer is the intersection whichever drives, past the planner's count caps", async () => {
+      // 1,100 resources carry env=prod (beyond the first two caps), 275 stage=x (beyond the first), 3
+      // team=t; the filters meet on few resources. Every order of the filters must give the same page.
+      const region = "me-south-1";
+      const changes = [];
+      for (let i = 0; i < 1100; i++) {
+        const set = [tag("env", "prod")];
+        if (i % 4 === 0) set.push(tag("stage", "x"));
+        if (i === 8 || i === 800 || i === 1000) set.push(tag("team", "t"));
+        changes.push({ resource: ec2(`i-plan${i}`, A, region), register: true, set, remove: [] });
+      }
+      await store.upsertResources(changes.map((c) => ({ resource: c.resource, tags: c.set })));
+      const env = { key: "env", values: ["prod"] };
+      const stage = { key: "stage", values: ["x", "absent"] };
+      const team = { key: "team", values: [] };
+      const names = async (tagFilters: { key: string; values: string[] }[]) =>
+        (await store.queryTagged({ accountId: A, region, tagFilters, typeFilters: [], limit: 50 })).items.map(
+          (r) => r.name,
+        );
+      const want = [8, 800, 1000].map((i) => ec2(`i-plan${i}`, A, region).name);
+      for (const order of [
+        [env, stage, team],
+        [team, stage, env],
+        [stage, env, team],
+      ])
+        assert.deepEqual(await names(order), want);
+      assert.equal((await names([env, stage])).length, 50);
+      assert.deepEqual(await names([env, { key: "stage", values: ["absent"] }]), []);
     });
 
     test("listInventory filters and pages", async () => {

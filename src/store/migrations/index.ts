@@ -190,5 +190,13 @@ export function migrations(engine: EngineName): Record<string, Migration> {
         await sql`CREATE INDEX noncompliance_listing ON noncompliance (account_id, region, rid)`.execute(db);
       },
     },
+    "0007_no_value_counters": {
+      async up(db: Kysely<unknown>) {
+        // GetTagValues and the filter planner read the tag tree itself (one seek per distinct value,
+        // counts up to a cap): a per-value counter row cost every new value a random page in a tree
+        // of its own, on every write and import. Alibaba's typed counters stay (DescribeTags).
+        await sql`DROP TABLE tag_values`.execute(db);
+      },
+    },
   };
 }

@@ -1,4 +1,3 @@
-import { innerMap } from "../../bounded-map.ts";
 import type { SqlExec } from "./engine.ts";
 import { rowMarks } from "./text.ts";
 
@@ -44,12 +43,11 @@ export async function deleteTagRows(exec: SqlExec, rows: unknown[][]): Promise<v
   for (const row of rows) await exec.query(text, row);
 }
 
-/** One (account, region)'s counter changes: per key, and per key then value. */
+/** One (account, region)'s key counter changes. */
 interface ScopeDeltas {
   accountId: string;
   region: string;
   keys: Map<string, number>;
-  values: Map<string, Map<string, number>>;
 }
 
 /**
@@ -70,7 +68,7 @@ export class CounterDeltas {
     const id = counterKey(accountId, region);
     let scope = this.byScope.get(id);
     if (!scope) {
-      scope = { accountId, region, keys: new Map(), values: new Map() };
+      scope = { accountId, region, keys: new Map() };
       this.byScope.set(id, scope);
     }
     this.last = scope;
@@ -86,44 +84,37 @@ export class CounterDeltas {
     keys.set(key, (keys.get(key) ?? 0) + d);
   }
 
-  /** `kind`, for the resources counted by type too (Alibaba's DescribeTags): see `countedKind`. */
+  /**
+   * A (key, value) pair gained or lost a resource. Only the resources counted by type (Alibaba's
+   * DescribeTags, `kind`: see `countedKind`) keep per-value counters: the value listings and the filter
+   * planner read the tag tree itself, so a new value costs no counter row in a tree of its own.
+   */
   value(accountId: string, region: string, key: string, value: string, d: number, kind?: CountedKind): void {
-    const ofKey = innerMap(this.scopeOf(accountId, region).values, key);
-    ofKey.set(value, (ofKey.get(value) ?? 0) + d);
-    if (kind) {
-      const typed = counterKey(accountId, region, key, value, kind.service, kind.resourceType);
-      this.typed.set(typed, (this.typed.get(typed) ?? 0) + d);
-    }
+    // The scope's revision rises (PostgreSQL) even when no key count changes.
+    this.scopeOf(accountId, region);
+    if (!kind) return;
+    const typed = counterKey(accountId, region, key, value, kind.service, kind.resourceType);
+    this.typed.set(typed, (this.typed.get(typed) ?? 0) + d);
   }
 
   add(other: CounterDeltas): void {
     for (const scope of other.byScope.values()) {
       this.touch(scope.accountId, scope.region);
       for (const [key, d] of scope.keys) this.key(scope.accountId, scope.region, key, d);
-      for (const [key, ofKey] of scope.values)
-        for (const [value, d] of ofKey) this.value(scope.accountId, scope.region, key, value, d);
     }
     for (const [k, d] of other.typed) this.typed.set(k, (this.typed.get(k) ?? 0) + d);
   }
 
   /** Applies the counters, then (when asked) raises the revision of every touched scope, in order. */
   async apply(exec: SqlExec, bumpRevisions: boolean): Promise<void> {
-    // Every list in key order (scopes, then keys, then values: the order of the joined keys, since
-    // NUL sorts first and never occurs in stored text), so concurrent writers lock alike.
+    // Every list in key order (scopes, then keys: the order of the joined keys, since NUL sorts first
+    // and never occurs in stored text), so concurrent writers lock alike.
     const scopes = [...this.byScope.keys()].sort().map((id) => this.byScope.get(id) as ScopeDeltas);
     const keys: unknown[][] = [];
-    const values: unknown[][] = [];
-    for (const { accountId, region, keys: keyDeltas, values: valueDeltas } of scopes) {
+    for (const { accountId, region, keys: keyDeltas } of scopes) {
       for (const key of [...keyDeltas.keys()].sort()) {
         const d = keyDeltas.get(key) as number;
         if (d !== 0) keys.push([accountId, region, key, d]);
-      }
-      for (const key of [...valueDeltas.keys()].sort()) {
-        const ofKey = valueDeltas.get(key) as Map<string, number>;
-        for (const value of [...ofKey.keys()].sort()) {
-          const d = ofKey.get(value) as number;
-          if (d !== 0) values.push([accountId, region, key, value, d]);
-        }
       }
     }
     const typed: unknown[][] = [];
@@ -131,7 +122,7 @@ export class CounterDeltas {
       const d = this.typed.get(id) as number;
       if (d !== 0) typed.push([...id.split("\u0000"), d]);
     }
-    await applyCountDeltas(exec, keys, values, typed);
+    await applyCountDeltas(exec, keys, typed);
     if (!bumpRevisions) return;
     for (const { accountId, region } of scopes) {
       await exec.query(
@@ -144,29 +135,17 @@ export class CounterDeltas {
 }
 
 /**
- * Adds signed deltas to the key and value counters — rows of the counter's key columns then the
+ * Adds signed deltas to the key and typed value counters — rows of the counter's key columns then the
  * delta, in key order (concurrent writers lock the shared counter rows in the same order, so they
  * cannot deadlock) — then deletes the rows that reached zero among those it lowered.
  */
-async function applyCountDeltas(
-  exec: SqlExec,
-  keys: unknown[][],
-  values: unknown[][],
-  typed: unknown[][],
-): Promise<void> {
+async function applyCountDeltas(exec: SqlExec, keys: unknown[][], typed: unknown[][]): Promise<void> {
   await upsertRows(
     exec,
     "INSERT INTO tag_keys (account_id, region, key, resources)",
     "ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources",
     4,
     keys,
-  );
-  await upsertRows(
-    exec,
-    "INSERT INTO tag_values (account_id, region, key, value, resources)",
-    "ON CONFLICT (account_id, region, key, value) DO UPDATE SET resources = tag_values.resources + excluded.resources",
-    5,
-    values,
   );
   await upsertRows(
     exec,
@@ -187,12 +166,6 @@ async function applyCountDeltas(
     await exec.query(
       "DELETE FROM tag_keys WHERE account_id = ? AND region = ? AND key = ? AND resources <= 0",
       [account, region, key],
-    );
-  }
-  for (const [account, region, key, value] of values.filter((v) => (v[4] as number) < 0)) {
-    await exec.query(
-      "DELETE FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND resources <= 0",
-      [account, region, key, value],
     );
   }
 }

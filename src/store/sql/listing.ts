@@ -20,12 +20,35 @@ const LISTING_R = LISTING_SELECT.replace(/(^|, )/g, "$1r.");
 
 /** A filter satisfied by at most this many (key, value) pairs can drive: one index range per pair. */
 const UNION_MAX_PAIRS = 32;
-/** Counter rows read per statement while matching a pattern. */
+/** Keys or values read per statement while matching a pattern. */
 const MATCH_SLICE = 500;
+/** The planner's first and last caps on counting a filter's resources (see `fewest`). */
+const FIRST_COUNT_CAP = 256;
+const LAST_COUNT_CAP = 65_536;
+
+/** How many resources carry a (key, value) pair, up to the last parameter. */
+const COUNT_PAIR = `SELECT COUNT(*) FROM (SELECT 1 FROM tags WHERE account_id = ? AND region = ? AND key = ? AND value = ?
+  LIMIT ?) AS c`;
+
+/**
+ * A key's distinct values in the scope from a value on, at most the last parameter: each step seeks
+ * the next value in the tag tree, (account, region, key, value, rid). The count column stops the
+ * recursion (PostgreSQL allows no LIMIT inside it).
+ */
+function distinctValuesText(from: ">=" | ">"): string {
+  return `WITH RECURSIVE v (value, n) AS (
+    SELECT (SELECT value FROM tags WHERE account_id = ? AND region = ? AND key = ? AND value ${from} ?
+      ORDER BY value LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT t.value FROM tags t WHERE t.account_id = ? AND t.region = ? AND t.key = ? AND t.value > v.value
+      ORDER BY t.value LIMIT 1), v.n + 1
+    FROM v WHERE v.value IS NOT NULL AND v.n < ?
+  ) SELECT value FROM v WHERE value IS NOT NULL`;
+}
+const DISTINCT_VALUES_FROM = distinctValuesText(">=");
+const DISTINCT_VALUES_AFTER = distinctValuesText(">");
 
 type Pair = [key: string, value: string];
-/** A counter row: a key or a value, and how many resources carry it. */
-type Counted = [text: string, resources: number];
 
 /** A scope's revision read, shared by the reads of one turn of the event loop. */
 interface RevisionRead {
@@ -269,13 +292,14 @@ export class Listings {
         verify: verifyOr([]),
       };
     }
-    let best: { filter: Filter; pairs: Pair[]; resources: number } | undefined;
+    const expanded: { filter: Filter; pairs: Pair[] }[] = [];
     for (const filter of filters) {
-      const counted = await this.pairsOf(accountId, region, filter);
-      if (!counted) continue;
-      if (counted.pairs.length === 0) return { candidates: () => NONE };
-      if (!best || counted.resources < best.resources) best = { filter, ...counted };
+      const pairs = await this.pairsOf(accountId, region, filter);
+      if (!pairs) continue;
+      if (pairs.length === 0) return { candidates: () => NONE };
+      expanded.push({ filter, pairs });
     }
+    const best = await this.fewest(accountId, region, expanded);
     if (!best) {
       return {
         candidates: (after, limit) => ({
@@ -309,80 +333,134 @@ export class Listings {
   }
 
   /**
-   * The pairs that satisfy a filter, each with its resource count, or undefined when they are more
-   * than UNION_MAX_PAIRS (the filter is then checked on candidates instead).
+   * The filter whose pairs name the fewest resources, counted in their index ranges up to a cap that
+   * grows fourfold a round: the first round in which some filter stays under the cap decides, so the
+   * counting costs a few times the smallest filter's size, never the largest's. Above the last cap
+   * every filter is large, and the first drives.
    */
-  private async pairsOf(
+  private async fewest(
     accountId: string,
     region: string,
-    filter: Filter,
-  ): Promise<{ pairs: Pair[]; resources: number } | undefined> {
+    expanded: { filter: Filter; pairs: Pair[] }[],
+  ): Promise<{ filter: Filter; pairs: Pair[] } | undefined> {
+    if (expanded.length <= 1) return expanded[0];
+    for (let cap = FIRST_COUNT_CAP; cap <= LAST_COUNT_CAP; cap *= 4) {
+      let best: { filter: Filter; pairs: Pair[]; resources: number } | undefined;
+      for (const e of expanded) {
+        const resources = await this.countUpTo(accountId, region, e.pairs, cap);
+        if (resources < cap && (!best || resources < best.resources)) best = { ...e, resources };
+      }
+      if (best) return best;
+    }
+    return expanded[0];
+  }
+
+  /** How many resources carry the pairs (a resource carries one value per key), counted up to `cap`. */
+  private async countUpTo(accountId: string, region: string, pairs: Pair[], cap: number): Promise<number> {
+    let total = 0;
+    for (const [key, value] of pairs) {
+      const [n] = await this.reader.column<number>(COUNT_PAIR, [accountId, region, key, value, cap - total]);
+      total += Number(n ?? 0);
+      if (total >= cap) break;
+    }
+    return total;
+  }
+
+  /**
+   * The (key, value) pairs that satisfy a filter and that some resource of the scope carries, or
+   * undefined when they are more than UNION_MAX_PAIRS (the filter is then checked on candidates).
+   */
+  private async pairsOf(accountId: string, region: string, filter: Filter): Promise<Pair[] | undefined> {
     const keys =
       filter.key.kind === "exact"
         ? [filter.key.text]
-        : (
-            await this.matching(
-              "SELECT key, resources FROM tag_keys WHERE account_id = ? AND region = ? AND key >= ? ORDER BY key LIMIT ?",
-              [accountId, region],
-              filter.key,
-            )
-          )?.map(([key]) => key);
+        : await this.matching(
+            (from, slice) =>
+              this.reader.column<string>(
+                "SELECT key FROM tag_keys WHERE account_id = ? AND region = ? AND key >= ? ORDER BY key LIMIT ?",
+                [accountId, region, from, slice],
+              ),
+            filter.key,
+          );
     if (!keys) return undefined;
     const pairs: Pair[] = [];
-    let resources = 0;
     for (const key of keys) {
-      let counted: Counted[] = [];
+      const values = new Set<string>();
       if (filter.values.length > 0 && filter.values.every((v) => v.kind === "exact")) {
-        counted = await this.reader.rows<Counted>(
-          `SELECT value, resources FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value IN (${marks(filter.values.length)})`,
-          [accountId, region, key, ...filter.values.map((v) => v.text)],
-        );
+        for (const { text } of filter.values) {
+          if (values.has(text)) continue;
+          const [n] = await this.reader.column<number>(COUNT_PAIR, [accountId, region, key, text, 1]);
+          if (Number(n ?? 0) > 0) values.add(text);
+        }
       } else {
         const wanted = filter.values.length === 0 ? [{ kind: "prefix", text: "" } as const] : filter.values;
         for (const match of wanted) {
           const found = await this.matching(
-            "SELECT value, resources FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value >= ? ORDER BY value LIMIT ?",
-            [accountId, region, key],
+            (from, slice) => this.distinctValues(accountId, region, key, from, true, slice),
             match,
           );
           if (!found) return undefined;
-          counted.push(...found);
+          for (const value of found) values.add(value);
         }
       }
-      for (const [value, n] of new Map(counted)) {
-        pairs.push([key, value]);
-        resources += Number(n);
-      }
+      for (const value of values) pairs.push([key, value]);
       if (pairs.length > UNION_MAX_PAIRS) return undefined;
     }
-    return { pairs, resources };
+    return pairs;
   }
 
   /**
-   * The (text, resources) rows of an ordered counter range that a text match accepts, at most
-   * UNION_MAX_PAIRS (else undefined). A prefix reads its own range; a substring reads the scope's
-   * distinct keys (or a key's distinct values) in slices — never the resources or their tags.
+   * The texts of an ordered range (a scope's keys, a key's values) that a text match accepts, at most
+   * UNION_MAX_PAIRS (else undefined). A prefix reads its own range; a substring reads the range in
+   * slices — distinct keys or values, never the resources or their tags.
    */
-  private async matching(text: string, scope: unknown[], match: TextMatch): Promise<Counted[] | undefined> {
-    const out: Counted[] = [];
+  private async matching(
+    read: (from: string, slice: number) => Promise<string[]>,
+    match: TextMatch,
+  ): Promise<string[] | undefined> {
+    const out: string[] = [];
     let from = match.kind === "substring" ? "" : match.text;
     let first = true;
-    // A prefix's rows are consecutive: one more than the cap tells all there is to know.
+    // A prefix's texts are consecutive: one more than the cap tells all there is to know.
     const slice = match.kind === "substring" ? MATCH_SLICE : UNION_MAX_PAIRS + 2;
     for (;;) {
-      const rows = await this.reader.rows<Counted>(text, [...scope, from, slice]);
-      for (const row of rows) {
-        const s = row[0];
+      const texts = await read(from, slice);
+      for (const s of texts) {
         if (!first && s === from) continue;
         if (match.kind !== "substring" && !s.startsWith(match.text)) return out;
         if (!textMatches(match, s)) continue;
-        out.push(row);
+        out.push(s);
         if (out.length > UNION_MAX_PAIRS) return undefined;
       }
-      if (rows.length < slice) return out;
-      from = (rows[rows.length - 1] as Counted)[0];
+      if (texts.length < slice) return out;
+      from = texts[texts.length - 1] as string;
       first = false;
     }
+  }
+
+  /**
+   * Up to `limit` distinct values of a key in the scope, in order, from `from` (included or not):
+   * read from the tag rows themselves, one index seek per value (a recursive query stepping from each
+   * value to the next), so a value carried by a million resources costs what a unique one does.
+   */
+  private distinctValues(
+    accountId: string,
+    region: string,
+    key: string,
+    from: string,
+    inclusive: boolean,
+    limit: number,
+  ): Promise<string[]> {
+    return this.reader.column<string>(inclusive ? DISTINCT_VALUES_FROM : DISTINCT_VALUES_AFTER, [
+      accountId,
+      region,
+      key,
+      from,
+      accountId,
+      region,
+      key,
+      limit,
+    ]);
   }
 
   /**
@@ -471,14 +549,14 @@ export class Listings {
   }
 
   private async computeValues(q: ValueQuery): Promise<Page<string>> {
-    // The empty value is a real value; a first page starts before it.
-    const values = await this.reader.column<string>(
-      q.cursor === undefined
-        ? "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? ORDER BY value LIMIT ?"
-        : "SELECT value FROM tag_values WHERE account_id = ? AND region = ? AND key = ? AND value > ? ORDER BY value LIMIT ?",
-      q.cursor === undefined
-        ? [q.accountId, q.region, q.key, q.limit + 1]
-        : [q.accountId, q.region, q.key, q.cursor, q.limit + 1],
+    // The empty value is a real value: a first page starts at it.
+    const values = await this.distinctValues(
+      q.accountId,
+      q.region,
+      q.key,
+      q.cursor ?? "",
+      q.cursor === undefined,
+      q.limit + 1,
     );
     return pageOf(values, q.limit);
   }

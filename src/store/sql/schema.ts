@@ -45,14 +45,6 @@ export interface DB {
     resource_type: string;
     resources: number;
   };
-  /** Per (account, region, key, value): how many resources carry the pair. */
-  tag_values: {
-    account_id: string;
-    region: string;
-    key: string;
-    value: string;
-    resources: number;
-  };
   meta: {
     key: string;
     value: string;
