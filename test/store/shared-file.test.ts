@@ -148,3 +148,30 @@ test("a store that finds another process writing its file reads as under --worke
     other.close();
   });
 });
+
+test("an idle job poll does not wait for another process's write lock", async () => {
+  await withStore(async ({ dataDir, store }) => {
+    const lock = holdWriteLock(join(dataDir, SQLITE_FILE));
+    try {
+      // Nothing to claim: the poll is a read, answered at once. Asking for the lock instead would
+      // sit in SQLite's busy wait on this thread until its timeout.
+      const started = Date.now();
+      const claimed = await store.jobs.claim("report", "worker-1", Date.now(), 60_000);
+      assert.equal(claimed, undefined);
+      assert.ok(Date.now() - started < 1000, `polled for ${Date.now() - started} ms`);
+    } finally {
+      lock.release();
+    }
+    // With a job waiting, the claim still takes it once the lock is free.
+    await store.jobs.enqueue({
+      accountId: "111111111111",
+      id: "job-1",
+      kind: "report",
+      payload: "{}",
+      now: 1,
+    });
+    const claimed = await store.jobs.claim("report", "worker-1", Date.now(), 60_000);
+    assert.equal(claimed?.id, "job-1");
+    assert.equal(claimed?.state, "running");
+  });
+});

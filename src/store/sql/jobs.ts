@@ -30,7 +30,7 @@ function isUniqueViolation(err: unknown): boolean {
  * The job queue on either engine. Each step is one statement, so it is atomic without an explicit
  * transaction; claiming picks its row with `FOR UPDATE SKIP LOCKED` on PostgreSQL (instances never
  * wait on each other, never take the same job), and on SQLite the single UPDATE runs under the
- * database's write lock.
+ * database's write lock, asked for only when a plain read has found a claimable job.
  */
 export class SqlJobQueue implements JobQueue {
   constructor(
@@ -86,6 +86,11 @@ export class SqlJobQueue implements JobQueue {
       .orderBy("created_at")
       .limit(1)
       .$if(this.skipLocked, (q) => q.forUpdate().skipLocked());
+    // On SQLite the UPDATE below needs the file's write lock, and Kysely's statements wait for it in
+    // SQLite's own busy wait, on this thread. Most polls find nothing to do: a plain read (which WAL
+    // never blocks) answers those without asking for the lock, so an idle instance under --workers
+    // never stalls its event loop behind another process's write.
+    if (!this.skipLocked && !(await pick.executeTakeFirst())) return undefined;
     const row = await this.db
       .updateTable("jobs")
       .set({ state: "running", claimed_by: worker, claimed_at: now })
