@@ -10,13 +10,21 @@ import pino from "pino";
  *
  * The primary only supervises, so it loads none of the server: it starts the first worker alone (it
  * migrates the store and applies the configuration's resources), then the others; replaces a worker
- * that dies; and on SIGTERM or SIGINT stops them all, each finishing its in-flight requests.
+ * that dies (after a growing pause when workers keep dying soon after they start, so a crash loop
+ * does not spin two cores); and on SIGTERM or SIGINT stops them all, each finishing its in-flight
+ * requests. A second SIGTERM or SIGINT kills the workers still running.
  */
+/** A worker that dies sooner than this after it was started counts towards the restart pause. */
+const QUICK_DEATH_MS = 10_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
 export async function superviseWorkers(count: number, logLevel: string): Promise<void> {
   const log = pino({ level: logLevel, base: { role: "primary", pid: process.pid } });
   const live = new Set<Worker>();
   let stopping = false;
   let exitCode = 0;
+  const startedAt = new WeakMap<Worker, number>();
+  let quickDeaths = 0;
 
   const exitWhenAllGone = () => {
     if (live.size === 0) process.exit(exitCode);
@@ -26,6 +34,7 @@ export async function superviseWorkers(count: number, logLevel: string): Promise
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
       live.add(worker);
+      startedAt.set(worker, Date.now());
       let listening = false;
       worker.once("listening", () => {
         listening = true;
@@ -46,18 +55,23 @@ export async function superviseWorkers(count: number, logLevel: string): Promise
     // A worker that stopped cleanly was told to (a signal to the whole process group, as Ctrl-C
     // sends): it is not replaced, and the primary follows once the last one is gone.
     if (stopping || code === 0) {
-      if (code !== 0) exitCode = 1;
+      // The first failure's code is the one reported.
+      if (code !== 0 && exitCode === 0) exitCode = 1;
       exitWhenAllGone();
       return;
     }
-    log.error({ worker: worker.process.pid, code, signal }, "worker died: starting another");
+    const lived = Date.now() - (startedAt.get(worker) ?? 0);
+    quickDeaths = lived < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+    const delay = quickDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** (quickDeaths - 1));
+    log.error({ worker: worker.process.pid, code, signal, lived, delay }, "worker died: starting another");
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     for (let attempt = 1; !stopping; attempt++) {
       try {
         await start();
         return;
       } catch (err) {
         log.error({ err, attempt }, "replacement worker failed to start");
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * attempt)));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RESTART_DELAY_MS, 1000 * attempt)));
       }
     }
   };
@@ -68,7 +82,14 @@ export async function superviseWorkers(count: number, logLevel: string): Promise
     exitWhenAllGone();
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // Asked again: whatever has not finished by now is not waited for.
+      log.warn({ signal, workers: live.size }, "second signal: killing the workers left");
+      if (exitCode === 0) exitCode = 1;
+      for (const worker of live) worker.process.kill("SIGKILL");
+      exitWhenAllGone();
+      return;
+    }
     log.info({ signal }, "shutting down: stopping the workers");
     stopAll();
   };

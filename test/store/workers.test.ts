@@ -166,3 +166,65 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+test("a second signal kills a worker that does not stop", { timeout: 60_000 }, async () => {
+  const engine = ENGINES.find((e) => e.name === "sqlite") as (typeof ENGINES)[number];
+  const scratch = await engine.scratch();
+  const tagd = await spawnInstance({ config: testConfig(), dataDir: scratch.dataDir, workers: 2 });
+  const workers = [...pidsLogging(tagd.output(), /Server listening at/)];
+  const [stuck] = workers as [number];
+  try {
+    assert.equal(workers.length, 2, tagd.output());
+    // A worker that cannot finish (stopped here; a request that never ends does the same).
+    process.kill(stuck, "SIGSTOP");
+    const exited = new Promise<number | null>((resolve) => tagd.process.once("exit", resolve));
+    tagd.process.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(tagd.process.exitCode, null, "the first signal waits for the workers to finish");
+    tagd.process.kill("SIGTERM");
+    assert.equal(await exited, 1, tagd.output());
+    assert.match(tagd.output(), /second signal: killing the workers left/);
+    for (const pid of workers) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+  } finally {
+    try {
+      process.kill(stuck, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await tagd.stop();
+    await scratch.dispose();
+  }
+});
+
+test("workers that keep dying soon after they start are replaced after a growing pause", {
+  timeout: 60_000,
+}, async () => {
+  const engine = ENGINES.find((e) => e.name === "sqlite") as (typeof ENGINES)[number];
+  const scratch = await engine.scratch();
+  const tagd = await spawnInstance({ config: testConfig(), dataDir: scratch.dataDir, workers: 2 });
+  try {
+    const delays: number[] = [];
+    for (let death = 1; death <= 3; death++) {
+      const listening = [...pidsLogging(tagd.output(), /Server listening at/)];
+      const newest = listening[listening.length - 1] as number;
+      process.kill(newest, "SIGKILL");
+      const deadline = Date.now() + 30_000;
+      while (pidsLogging(tagd.output(), /Server listening at/).size < listening.length + 1) {
+        assert.ok(Date.now() < deadline, `no replacement worker: ${tagd.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const died = tagd
+        .output()
+        .split("\n")
+        .filter((line) => line.includes("worker died: starting another"));
+      delays.push((JSON.parse(died[died.length - 1] as string) as { delay: number }).delay);
+    }
+    assert.deepEqual(delays, [500, 1000, 2000]);
+    // Still serving.
+    const client = await connectedClient(tagd.url);
+    client.destroy();
+  } finally {
+    await tagd.stop();
+    await scratch.dispose();
+  }
+});
