@@ -51,7 +51,8 @@ interface ScopeDeltas {
 }
 
 /**
- * Changes to the key and value counters, gathered over a transaction and applied once at its end.
+ * Changes to the key counters (and Alibaba's typed value counters), gathered over a transaction and
+ * applied once at its end.
  * Kept as maps within maps (scope, key, value) rather than under joined strings: an import adds one per
  * tag, and joining then hashing a new string each time cost more than the lookups.
  */

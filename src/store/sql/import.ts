@@ -72,7 +72,7 @@ function sortedValues<V>(map: Map<string, V>): V[] {
 /**
  * Registers resources in bulk inside the caller's write transaction and merges the tags that come
  * with them. Written for millions of rows: per 500 resources one read of what exists, one multi-row
- * upsert, the tag rows in index order, and the key and value counters adjusted once at the end.
+ * upsert, the tag rows in index order, and the key (and Alibaba typed) counters adjusted once at the end.
  */
 export async function importResources(
   exec: SqlExec,

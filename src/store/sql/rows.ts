@@ -45,7 +45,7 @@ export function compareText(a: string, b: string): number {
 /**
  * A resource's tags kept beside it as JSON, sorted by key, in the shape the AWS APIs answer with
  * (`[{"Key":…,"Value":…}]`): a listing page is one query, and its JSON goes out without rebuilding.
- * The tags table stays the index for filters and the source of the key and value counts.
+ * The tags table stays the index for filters, the value listings and the key counts.
  */
 export function encodeTags(tags: Iterable<[string, string]>): string {
   const sorted = [...tags].sort((a, b) => compareText(a[0], b[0]));

@@ -24,8 +24,8 @@ function asList(m: Map<string, string>): Tag[] {
 /**
  * One resource's tag change, inside the caller's write transaction: lock (or register) the row, read
  * its tags, let the domain check the result, then write only what differs in a few statements — the
- * removed tag rows, the set ones and the resource's own tag list. The key and value counters (what
- * keeps GetTagKeys and GetTagValues from scanning) change by `deltas`, which the caller applies at the
+ * removed tag rows, the set ones and the resource's own tag list. The key counters (what
+ * keeps GetTagKeys from scanning) change by `deltas`, which the caller applies at the
  * end of the transaction: the counter rows every writer shares are then locked last, in key order,
  * and for the shortest time.
  */
