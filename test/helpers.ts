@@ -288,10 +288,10 @@ export async function spawnInstance(options: {
 export async function withTwoInstances(
   engine: EngineUnderTest,
   fn: (one: TestServer, two: TestServer) => Promise<void>,
+  // No paginationSecret: the first instance stores one in the database, the second reads it.
+  config: TagdConfig = testConfig(),
 ): Promise<void> {
   const scratch = await engine.scratch();
-  // No paginationSecret: the first instance stores one in the database, the second reads it.
-  const config = testConfig();
   const one = await startServer({ config, ...scratch });
   const two =
     engine.name === "sqlite"

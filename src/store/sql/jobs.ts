@@ -1,8 +1,23 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Job, JobQueue, JobState } from "../store.ts";
+import type { SqlExec } from "./engine.ts";
 import type { DB } from "./schema.ts";
 
 type JobRow = DB["jobs"];
+
+const JOB_COLUMNS = [
+  "account_id",
+  "id",
+  "kind",
+  "state",
+  "payload",
+  "result",
+  "error",
+  "created_at",
+  "claimed_by",
+  "claimed_at",
+  "finished_at",
+] as const satisfies readonly (keyof JobRow)[];
 
 function toJob(r: JobRow): Job {
   return {
@@ -36,6 +51,11 @@ export class SqlJobQueue implements JobQueue {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly skipLocked: boolean,
+    /**
+     * Where `latest` (polled by DescribeReportCreation) reads: SQLite's caching reader, or on
+     * PostgreSQL one statement per turn for identical polls (turn-reads.ts).
+     */
+    private readonly reads: Pick<SqlExec, "rows">,
   ) {}
 
   async enqueue(job: {
@@ -143,15 +163,11 @@ export class SqlJobQueue implements JobQueue {
   }
 
   async latest(accountId: string, kind: string): Promise<Job | undefined> {
-    const row = await this.db
-      .selectFrom("jobs")
-      .selectAll()
-      .where("account_id", "=", accountId)
-      .where("kind", "=", kind)
-      .orderBy("created_at", "desc")
-      .orderBy(sql`id`, "desc")
-      .limit(1)
-      .executeTakeFirst();
-    return row ? toJob(row) : undefined;
+    const [row] = await this.reads.rows<unknown[]>(
+      `SELECT ${JOB_COLUMNS.join(", ")} FROM jobs WHERE account_id = ? AND kind = ?
+       ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [accountId, kind],
+    );
+    return row ? toJob(Object.fromEntries(JOB_COLUMNS.map((c, i) => [c, row[i]])) as JobRow) : undefined;
   }
 }

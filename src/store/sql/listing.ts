@@ -15,6 +15,7 @@ import { decodeNoncompliance } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, decodeTags, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
+import { TurnSharedReads } from "./turn-reads.ts";
 
 const LISTING_R = LISTING_SELECT.replace(/(^|, )/g, "$1r.");
 
@@ -49,15 +50,6 @@ const DISTINCT_VALUES_FROM = distinctValuesText(">=");
 const DISTINCT_VALUES_AFTER = distinctValuesText(">");
 
 type Pair = [key: string, value: string];
-
-/** A scope's revision read, shared by the reads of one turn of the event loop. */
-interface RevisionRead {
-  accountId: string;
-  region: string;
-  promise: Promise<unknown>;
-  resolve(revision: unknown): void;
-  reject(err: unknown): void;
-}
 
 /** A tag filter as the planner sees it: its key and values as matches, and the test on a tag set. */
 interface Filter {
@@ -102,13 +94,15 @@ const NONE: Statement = { text: "SELECT rid FROM resources WHERE 1 = 0", params:
 export class Listings {
   /** Results by scope revision (PostgreSQL): see `remembered`. */
   private readonly results = new Map<string, unknown>();
-  /** The revision reads asked for in this turn of the event loop, by scope (see `revisionOf`). */
-  private revisionBatch?: Map<string, RevisionRead>;
+  /** Reads shared by the requests of one turn of the event loop (see `revisionOf`). */
+  private readonly turnReads: TurnSharedReads;
 
   constructor(
     private readonly reader: SqlExec,
     private readonly byRevision = false,
-  ) {}
+  ) {
+    this.turnReads = new TurnSharedReads(reader);
+  }
 
   /**
    * With scope revisions (PostgreSQL), a result is kept under the revision of its (account, region)
@@ -137,41 +131,16 @@ export class Listings {
   }
 
   /**
-   * The scope's revision, read once for every read asked in this turn of the event loop: the
-   * statement goes out when the turn ends, after each of them arrived, so it sees every write that
-   * had committed before any of them began (a read never joins a statement already sent). Under
-   * concurrent requests this spares most of the round trips a cached answer costs.
+   * The scope's revision, read once for every read asked in this turn of the event loop (see
+   * `TurnSharedReads`): under concurrent requests this spares most of the round trips a cached
+   * answer costs.
    */
-  private revisionOf(accountId: string, region: string): Promise<unknown> {
-    let batch = this.revisionBatch;
-    if (!batch) {
-      const open = new Map<string, RevisionRead>();
-      this.revisionBatch = batch = open;
-      setImmediate(() => {
-        this.revisionBatch = undefined;
-        for (const read of open.values()) {
-          this.reader
-            .column<unknown>("SELECT revision FROM revisions WHERE account_id = ? AND region = ?", [
-              read.accountId,
-              read.region,
-            ])
-            .then(([revision]) => read.resolve(revision ?? 0), read.reject);
-        }
-      });
-    }
-    const scope = `${accountId}\u0000${region}`;
-    let read = batch.get(scope);
-    if (!read) {
-      let resolve!: (revision: unknown) => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<unknown>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      read = { accountId, region, promise, resolve, reject };
-      batch.set(scope, read);
-    }
-    return read.promise;
+  private async revisionOf(accountId: string, region: string): Promise<unknown> {
+    const [row] = await this.turnReads.rows<[unknown]>(
+      "SELECT revision FROM revisions WHERE account_id = ? AND region = ?",
+      [accountId, region],
+    );
+    return row?.[0] ?? 0;
   }
 
   queryTagged(q: TaggedQuery): Promise<Page<TaggedResource>> {

@@ -34,6 +34,7 @@ import { chunks, compareText, decodeTags, RESOURCE_SELECT, type ResourceRow, toR
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
+import { TurnSharedReads } from "./turn-reads.ts";
 
 export type { SqlEngine } from "./engine.ts";
 
@@ -57,13 +58,16 @@ export class SqlTagStore implements TagStore {
   private lastNoncePurge = Number.NEGATIVE_INFINITY;
   private readonly listings: Listings;
   private readonly compliance = new ComplianceKeeper();
+  private readonly turnReads?: TurnSharedReads;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly sqlEngine: SqlEngine,
   ) {
     this.engine = sqlEngine.name;
-    this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks);
+    // PostgreSQL's reads cost a round trip each: identical ones of one turn share it.
+    this.turnReads = sqlEngine.scopeRevisions ? new TurnSharedReads(sqlEngine.reader) : undefined;
+    this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks, this.turnReads ?? sqlEngine.reader);
     this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance);
     this.listings = new Listings(sqlEngine.reader, sqlEngine.scopeRevisions);
   }
@@ -387,11 +391,9 @@ export class SqlTagStore implements TagStore {
   }
 
   async policyRevision(): Promise<{ revision: number; evaluated: number }> {
-    const [row] = await this.sqlEngine.reader.query<{ revision: number; evaluated: number }>(
-      "SELECT revision, evaluated FROM policy_revision WHERE id = 1",
-      [],
-    );
-    return { revision: Number(row?.revision ?? 0), evaluated: Number(row?.evaluated ?? 0) };
+    const text = "SELECT revision, evaluated FROM policy_revision WHERE id = 1";
+    const [row] = await (this.turnReads ?? this.sqlEngine.reader).rows<[unknown, unknown]>(text, []);
+    return { revision: Number(row?.[0] ?? 0), evaluated: Number(row?.[1] ?? 0) };
   }
 
   async markEvaluated(revision: number): Promise<void> {
@@ -502,7 +504,9 @@ export class SqlTagStore implements TagStore {
     let versions: Map<string | null, string> | undefined;
     if (this.sqlEngine.scopeRevisions) {
       // One round trip: the policy revision (account NULL) and the accounts' revision sums.
-      const rows = await this.sqlEngine.reader.rows<[string | null, number | string | null]>(
+      const rows = await (this.turnReads ?? this.sqlEngine.reader).rows<
+        [string | null, number | string | null]
+      >(
         `SELECT NULL, revision FROM policy_revision WHERE id = 1
          UNION ALL SELECT account_id, SUM(revision) FROM revisions WHERE account_id IN (${marks(accountIds.length)})
          GROUP BY account_id`,
