@@ -5,6 +5,7 @@ import { openStore } from "../../src/store/open.ts";
 import { PgExec } from "../../src/store/postgres/pg-exec.ts";
 import type { SqlExec } from "../../src/store/sql/engine.ts";
 import { Listings } from "../../src/store/sql/listing.ts";
+import { TurnSharedReads } from "../../src/store/sql/turn-reads.ts";
 import { ENGINES, ec2 } from "./engines.ts";
 
 const A = "111111111111";
@@ -111,18 +112,18 @@ describe("PostgreSQL reads share a revision read only with reads that began befo
     // runs at once, as it would, and its answer arrives when the test says.
     const real = new PgExec(pool);
     let hold: Promise<void> | undefined;
+    const held = async <T>(text: string, answer: Promise<T>): Promise<T> => {
+      const gate = text.includes("FROM revisions") ? hold : undefined;
+      const rows = await answer;
+      await gate;
+      return rows;
+    };
     const reader: SqlExec = {
       query: (text, params) => real.query(text, params),
-      rows: (text, params) => real.rows(text, params),
-      async column<T>(text: string, params: readonly unknown[]) {
-        const answer = real.column<T>(text, params);
-        const gate = text.includes("FROM revisions") ? hold : undefined;
-        const rows = await answer;
-        await gate;
-        return rows;
-      },
+      rows: (text, params) => held(text, real.rows(text, params)),
+      column: (text, params) => held(text, real.column(text, params)),
     };
-    const listings = new Listings(reader, true);
+    const listings = new Listings(reader, new TurnSharedReads(reader));
     const keys = async () =>
       (await listings.listTagKeys({ accountId: A, region: "us-east-1", limit: 10 })).items;
     try {

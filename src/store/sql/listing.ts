@@ -15,7 +15,7 @@ import { decodeNoncompliance } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, decodeTags, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
 import { marks } from "./text.ts";
-import { TurnSharedReads } from "./turn-reads.ts";
+import type { TurnSharedReads } from "./turn-reads.ts";
 
 const LISTING_R = LISTING_SELECT.replace(/(^|, )/g, "$1r.");
 
@@ -94,15 +94,14 @@ const NONE: Statement = { text: "SELECT rid FROM resources WHERE 1 = 0", params:
 export class Listings {
   /** Results by scope revision (PostgreSQL): see `remembered`. */
   private readonly results = new Map<string, unknown>();
-  /** Reads shared by the requests of one turn of the event loop (see `revisionOf`). */
-  private readonly turnReads: TurnSharedReads;
-
   constructor(
     private readonly reader: SqlExec,
-    private readonly byRevision = false,
-  ) {
-    this.turnReads = new TurnSharedReads(reader);
-  }
+    /**
+     * With scope revisions (PostgreSQL): the reads of one turn of the event loop, shared (see
+     * `remembered` and `revisionOf`). Without (SQLite), the reader's own cache serves.
+     */
+    private readonly turnReads?: TurnSharedReads,
+  ) {}
 
   /**
    * With scope revisions (PostgreSQL), a result is kept under the revision of its (account, region)
@@ -118,11 +117,11 @@ export class Listings {
     compute: () => Promise<T>,
     memo = true,
   ): Promise<T> {
-    if (!this.byRevision) {
+    if (!this.turnReads) {
       if (!memo || !this.reader.memo) return compute();
       return this.reader.memo<T>(`${accountId}\u0000${region}\u0000${JSON.stringify(id)}`, compute);
     }
-    const revision = await this.revisionOf(accountId, region);
+    const revision = await this.revisionOf(this.turnReads, accountId, region);
     const key = `${accountId}\u0000${region}\u0000${revision}\u0000${JSON.stringify(id)}`;
     if (this.results.has(key)) return this.results.get(key) as T;
     const value = await compute();
@@ -135,8 +134,8 @@ export class Listings {
    * `TurnSharedReads`): under concurrent requests this spares most of the round trips a cached
    * answer costs.
    */
-  private async revisionOf(accountId: string, region: string): Promise<unknown> {
-    const [row] = await this.turnReads.rows<[unknown]>(
+  private async revisionOf(turnReads: TurnSharedReads, accountId: string, region: string): Promise<unknown> {
+    const [row] = await turnReads.rows<[unknown]>(
       "SELECT revision FROM revisions WHERE account_id = ? AND region = ?",
       [accountId, region],
     );

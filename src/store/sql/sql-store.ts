@@ -58,18 +58,23 @@ export class SqlTagStore implements TagStore {
   private lastNoncePurge = Number.NEGATIVE_INFINITY;
   private readonly listings: Listings;
   private readonly compliance = new ComplianceKeeper();
-  private readonly turnReads?: TurnSharedReads;
+  /**
+   * Where the small reads every request of some actions makes go (the policy revision, the latest
+   * report job, the compliance revisions): SQLite's caching reader, or on PostgreSQL, where each costs
+   * a round trip, one statement for the identical reads of one turn of the event loop.
+   */
+  private readonly reads: Pick<SqlExec, "rows">;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly sqlEngine: SqlEngine,
   ) {
     this.engine = sqlEngine.name;
-    // PostgreSQL's reads cost a round trip each: identical ones of one turn share it.
-    this.turnReads = sqlEngine.scopeRevisions ? new TurnSharedReads(sqlEngine.reader) : undefined;
-    this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks, this.turnReads ?? sqlEngine.reader);
+    const turnReads = sqlEngine.scopeRevisions ? new TurnSharedReads(sqlEngine.reader) : undefined;
+    this.reads = turnReads ?? sqlEngine.reader;
+    this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks, this.reads);
     this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance);
-    this.listings = new Listings(sqlEngine.reader, sqlEngine.scopeRevisions);
+    this.listings = new Listings(sqlEngine.reader, turnReads);
   }
 
   /**
@@ -392,7 +397,7 @@ export class SqlTagStore implements TagStore {
 
   async policyRevision(): Promise<{ revision: number; evaluated: number }> {
     const text = "SELECT revision, evaluated FROM policy_revision WHERE id = 1";
-    const [row] = await (this.turnReads ?? this.sqlEngine.reader).rows<[unknown, unknown]>(text, []);
+    const [row] = await this.reads.rows<[unknown, unknown]>(text, []);
     return { revision: Number(row?.[0] ?? 0), evaluated: Number(row?.[1] ?? 0) };
   }
 
@@ -504,9 +509,7 @@ export class SqlTagStore implements TagStore {
     let versions: Map<string | null, string> | undefined;
     if (this.sqlEngine.scopeRevisions) {
       // One round trip: the policy revision (account NULL) and the accounts' revision sums.
-      const rows = await (this.turnReads ?? this.sqlEngine.reader).rows<
-        [string | null, number | string | null]
-      >(
+      const rows = await this.reads.rows<[string | null, number | string | null]>(
         `SELECT NULL, revision FROM policy_revision WHERE id = 1
          UNION ALL SELECT account_id, SUM(revision) FROM revisions WHERE account_id IN (${marks(accountIds.length)})
          GROUP BY account_id`,
