@@ -123,6 +123,15 @@ export class CounterDeltas {
       const d = this.typed.get(id) as number;
       if (d !== 0) typed.push([...id.split("\u0000"), d]);
     }
+    if (
+      bumpRevisions &&
+      scopes.length > 0 &&
+      keys.length * 4 + typed.length * 7 + scopes.length * 2 <= AT_ONCE_MAX_PARAMS
+    ) {
+      await countAndBumpAtOnce(exec, keys, typed, scopes);
+      await deleteZeroCounts(exec, keys, typed);
+      return;
+    }
     await applyCountDeltas(exec, keys, typed);
     if (!bumpRevisions) return;
     for (const { accountId, region } of scopes) {
@@ -133,6 +142,53 @@ export class CounterDeltas {
       );
     }
   }
+}
+
+/** Parameters of the one-statement counter write, at most; larger ones (imports) go statement by statement. */
+const AT_ONCE_MAX_PARAMS = 2000;
+
+/**
+ * PostgreSQL: the counters and the scopes' revisions in one statement instead of one round trip
+ * each (two per TagResources). The revisions are raised only after the counter CTEs have run — the
+ * scalar subquery over their RETURNING rows is evaluated first (an unreferenced data-modifying CTE
+ * would run after the main statement) — so the shared rows are locked in the same order as
+ * statement by statement: key counters, typed counters, revisions, each list in key order.
+ */
+async function countAndBumpAtOnce(
+  exec: SqlExec,
+  keys: unknown[][],
+  typed: unknown[][],
+  scopes: { accountId: string; region: string }[],
+): Promise<void> {
+  const ctes: string[] = [];
+  const waits: string[] = [];
+  const params: unknown[] = [];
+  if (keys.length > 0) {
+    ctes.push(`counted_keys AS (INSERT INTO tag_keys (account_id, region, key, resources)
+      VALUES ${rowMarks(keys.length, 4)}
+      ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources
+      RETURNING 1)`);
+    waits.push("(SELECT count(*) FROM counted_keys)");
+    params.push(...keys.flat());
+  }
+  if (typed.length > 0) {
+    ctes.push(`counted_types AS (INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)
+      VALUES ${rowMarks(typed.length, 7)}
+      ON CONFLICT (account_id, region, key, value, service, resource_type)
+      DO UPDATE SET resources = tag_type_values.resources + excluded.resources
+      RETURNING 1)`);
+    waits.push("(SELECT count(*) FROM counted_types)");
+    params.push(...typed.flat());
+  }
+  for (const { accountId, region } of scopes) params.push(accountId, region);
+  const rows = scopes.map(() => "(?::text, ?::text)").join(", ");
+  await exec.query(
+    `${ctes.length > 0 ? `WITH ${ctes.join(",\n")}\n` : ""}INSERT INTO revisions (account_id, region, revision)
+     SELECT scope.account_id, scope.region, 1 FROM (VALUES ${rows}) AS scope(account_id, region)
+     ${waits.length > 0 ? `WHERE ${waits.join(" + ")} >= 0` : ""}
+     ON CONFLICT (account_id, region) DO UPDATE SET revision = revisions.revision + 1`,
+    params,
+  );
 }
 
 /**
@@ -156,6 +212,11 @@ async function applyCountDeltas(exec: SqlExec, keys: unknown[][], typed: unknown
     7,
     typed,
   );
+  await deleteZeroCounts(exec, keys, typed);
+}
+
+/** Deletes the counter rows that reached zero among those the deltas lowered. */
+async function deleteZeroCounts(exec: SqlExec, keys: unknown[][], typed: unknown[][]): Promise<void> {
   for (const [account, region, key, value, service, type] of typed.filter((t) => (t[6] as number) < 0)) {
     await exec.query(
       `DELETE FROM tag_type_values WHERE account_id = ? AND region = ? AND key = ? AND value = ? AND service = ?

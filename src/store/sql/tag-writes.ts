@@ -17,6 +17,47 @@ const UPDATE_RESOURCE =
  */
 const UPDATE_TAGS = "UPDATE resources SET tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
 
+/**
+ * PostgreSQL: a changed resource's whole write in one statement — the tag rows that go, the ones that
+ * come and its own row — where the statements one at a time cost a round trip each (~60-140 µs here,
+ * and on tagd's side a socket write: a quarter of its time in TagResources). Data-modifying CTEs all
+ * run, to completion, whether the outer statement reads them or not; the rows that go and the ones
+ * that come never overlap (a replaced key's old value goes, its new one comes), so one snapshot is
+ * safe. Every row that goes is deleted by its whole key, one CTE each: a join of the key against a
+ * list was planned as a walk of the account's region while the table had no statistics yet (as after
+ * a bulk import). Parameters: $1 account, $2 region, $3 rid, $4 tagged, $5 tag count, $6 tags JSON,
+ * then a (key, value) pair per row that goes and per row that comes. One text per pair of counts.
+ */
+function writeAtOnce(gone: number, added: number): string {
+  const id = `${gone}/${added}`;
+  let text = writeTexts.get(id);
+  if (text !== undefined) return text;
+  let n = 6;
+  const pair = () => {
+    n += 2;
+    return [`$${n - 1}`, `$${n}`];
+  };
+  const ctes: string[] = [];
+  for (let i = 0; i < gone; i++) {
+    const [key, value] = pair();
+    ctes.push(`gone${i} AS (DELETE FROM tags WHERE account_id = $1 AND region = $2 AND key = ${key}
+      AND value = ${value} AND rid = $3)`);
+  }
+  if (added > 0) {
+    const rows: string[] = [];
+    for (let i = 0; i < added; i++) {
+      const [key, value] = pair();
+      rows.push(`($1, $2, ${key}, ${value}, $3)`);
+    }
+    ctes.push(`added AS (INSERT INTO tags (account_id, region, key, value, rid) VALUES ${rows.join(", ")}
+      ON CONFLICT DO NOTHING)`);
+  }
+  text = `${ctes.length > 0 ? `WITH ${ctes.join(",\n  ")}\n` : ""}UPDATE resources SET tagged = $4, tag_count = $5, tags_json = $6 WHERE account_id = $1 AND rid = $3`;
+  if (writeTexts.size < 1024) writeTexts.set(id, text);
+  return text;
+}
+const writeTexts = new Map<string, string>();
+
 function asList(m: Map<string, string>): Tag[] {
   return [...m].map(([key, value]) => ({ key, value }));
 }
@@ -35,6 +76,8 @@ export class TagWriter {
   constructor(
     rowLocks: boolean,
     private readonly compliance: ComplianceKeeper,
+    /** Write a changed resource in one statement (PostgreSQL: see writeAtOnce). */
+    private readonly atOnce = false,
   ) {
     this.selectResource = `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name = ?${rowLocks ? " FOR UPDATE" : ""}`;
   }
@@ -87,18 +130,32 @@ export class TagWriter {
     const written = [...next].filter(([key, value]) => current.get(key) !== value);
     const changed = removed.length > 0 || written.length > 0;
     const tagged = row.tagged === 1 || next.size > 0 ? 1 : 0;
-    if (tagged !== row.tagged) {
-      await tx.query(UPDATE_RESOURCE, [
+    if (changed && this.atOnce) {
+      const { gone, added } = this.tagRows(accountId, row, current, removed, written, deltas);
+      await tx.query(writeAtOnce(gone.length, added.length), [
+        accountId,
+        row.region,
+        row.rid,
         tagged,
         next.size,
-        changed ? encodeTags(next) : row.tags_json,
-        accountId,
-        row.rid,
+        encodeTags(next),
+        ...gone.flat(),
+        ...added.flat(),
       ]);
-    } else if (changed) {
-      await tx.query(UPDATE_TAGS, [next.size, encodeTags(next), accountId, row.rid]);
+    } else {
+      if (tagged !== row.tagged) {
+        await tx.query(UPDATE_RESOURCE, [
+          tagged,
+          next.size,
+          changed ? encodeTags(next) : row.tags_json,
+          accountId,
+          row.rid,
+        ]);
+      } else if (changed) {
+        await tx.query(UPDATE_TAGS, [next.size, encodeTags(next), accountId, row.rid]);
+      }
+      if (changed) await this.writeTags(tx, accountId, row, current, removed, written, deltas);
     }
-    if (changed) await this.writeTags(tx, accountId, row, current, removed, written, deltas);
     if (changed && policy) await this.compliance.record(tx, policy, accountId, row, asList(next));
     return { ok: true, resource: toRecord(row), tags: asList(next) };
   }
@@ -124,11 +181,37 @@ export class TagWriter {
     deltas: CounterDeltas,
   ): Promise<void> {
     const { rid, region } = row;
+    const { gone, added } = this.tagRows(accountId, row, current, removed, written, deltas);
+    await deleteTagRows(
+      tx,
+      gone.map(([key, value]) => [accountId, region, key, value, rid]),
+    );
+    await upsertRows(
+      tx,
+      TAG_INSERT,
+      "ON CONFLICT DO NOTHING",
+      5,
+      added.map(([key, value]) => [accountId, region, key, value, rid]),
+    );
+  }
+
+  /**
+   * The (key, value) rows a change removes and adds — rows are keyed by value, so a replaced value's
+   * row goes like a removed key's — with their counter changes added to `deltas`.
+   */
+  private tagRows(
+    accountId: string,
+    row: Pick<ResourceRow, "region" | "cloud" | "service" | "resource_type">,
+    current: Map<string, string>,
+    removed: [string, string][],
+    written: [string, string][],
+    deltas: CounterDeltas,
+  ): { gone: [string, string][]; added: [string, string][] } {
+    const { region } = row;
     const kind = countedKind(row);
-    // Rows are keyed by value: a replaced value's row goes, like a removed key's.
-    const gone: unknown[][] = [];
+    const gone: [string, string][] = [];
     for (const [key, value] of removed) {
-      gone.push([accountId, region, key, value, rid]);
+      gone.push([key, value]);
       deltas.key(accountId, region, key, -1);
       deltas.value(accountId, region, key, value, -1, kind);
     }
@@ -136,18 +219,11 @@ export class TagWriter {
       const old = current.get(key);
       if (old === undefined) deltas.key(accountId, region, key, 1);
       else {
-        gone.push([accountId, region, key, old, rid]);
+        gone.push([key, old]);
         deltas.value(accountId, region, key, old, -1, kind);
       }
       deltas.value(accountId, region, key, value, 1, kind);
     }
-    await deleteTagRows(tx, gone);
-    await upsertRows(
-      tx,
-      TAG_INSERT,
-      "ON CONFLICT DO NOTHING",
-      5,
-      written.map(([key, value]) => [accountId, region, key, value, rid]),
-    );
+    return { gone, added: written };
   }
 }
