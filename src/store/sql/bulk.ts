@@ -123,9 +123,13 @@ export class CounterDeltas {
       const d = this.typed.get(id) as number;
       if (d !== 0) typed.push([...id.split("\u0000"), d]);
     }
+    // One account only: a distributed engine (docs/citus.md) routes such a statement to one node as a
+    // whole; an import of several accounts' resources goes statement by statement.
+    const oneAccount = scopes.every((scope) => scope.accountId === scopes[0]?.accountId);
     if (
       bumpRevisions &&
       scopes.length > 0 &&
+      oneAccount &&
       keys.length * 4 + typed.length * 7 + scopes.length * 2 <= AT_ONCE_MAX_PARAMS
     ) {
       await countAndBumpAtOnce(exec, keys, typed, scopes);
