@@ -107,6 +107,50 @@ for (const engine of ENGINES) {
       ]);
     });
 
+    test("one change that replaces, removes and adds many tags leaves exactly the new tag rows", async () => {
+      // 40 values replaced, 5 keys removed and 5 added in one change: on PostgreSQL 90 rows in one
+      // statement, past the parameters of a statement prepared by name.
+      const region = "ap-east-2";
+      const r = ec2("i-many", A, region);
+      const other = ec2("i-many-other", A, region);
+      const before = Array.from({ length: 45 }, (_, i) => tag(`k${String(i).padStart(2, "0")}`, `old${i}`));
+      await store.applyTagChanges(A, [
+        { resource: r, register: true, set: before, remove: [] },
+        { resource: other, register: true, set: [tag("k00", "old0"), tag("k44", "old44")], remove: [] },
+      ]);
+      const replaced = before.slice(0, 40).map((t, i) => tag(t.key, `new${i}`));
+      const added = Array.from({ length: 5 }, (_, i) => tag(`n${i}`, `added${i}`));
+      const removed = before.slice(40).map((t) => t.key);
+      const [result] = await store.applyTagChanges(A, [
+        { resource: r, register: false, set: [...replaced, ...added], remove: removed },
+      ]);
+      assert.equal(result?.ok, true);
+      const expected = [...replaced, ...added].sort((a, b) => (a.key < b.key ? -1 : 1));
+      assert.deepEqual((await store.getTagged(A, region, [r.name]))[0]?.tags, expected);
+      // The tag tree answers by value: old values gone, new ones there, the other resource's kept.
+      const find = async (key: string, value: string) =>
+        (
+          await store.queryTagged({
+            accountId: A,
+            region,
+            tagFilters: [{ key, values: [value] }],
+            typeFilters: [],
+            limit: 10,
+          })
+        ).items.map((x) => x.name);
+      assert.deepEqual(await find("k00", "old0"), [other.name]);
+      assert.deepEqual(await find("k00", "new0"), [r.name]);
+      assert.deepEqual(await find("k39", "old39"), []);
+      assert.deepEqual(await find("n4", "added4"), [r.name]);
+      assert.deepEqual(await find("k44", "old44"), [other.name]);
+      assert.deepEqual((await store.listTagValues({ accountId: A, region, key: "k44", limit: 10 })).items, [
+        "old44",
+      ]);
+      // Key counts: k40-k43 had only this resource and are gone; k44 stays for the other one.
+      const keys = (await store.listTagKeys({ accountId: A, region, limit: 100 })).items;
+      assert.deepEqual(keys, [...expected.map((t) => t.key), "k44"].sort());
+    });
+
     test("a key given twice for one resource in one import keeps its last value, counted once", async () => {
       const region = "ap-south-2";
       const r = ec2("i-twice", A, region);
