@@ -10,10 +10,10 @@ const names = new Map<string, string | null>();
  * A server-side prepared statement per SQL text (parsed and planned once per connection), except for
  * texts with long value lists, whose many variants would only fill the server's statement cache.
  */
-function statementName(text: string): string | undefined {
+function statementName(text: string, params: number): string | undefined {
   let name = names.get(text);
   if (name === undefined) {
-    const params = text.split("?").length - 1;
+    // The values given, not the `?` in the text: some texts number their placeholders ($1, $2, …).
     name =
       params <= 64 && text.length < 4000
         ? `tagd_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`
@@ -29,7 +29,7 @@ export class PgExec implements SqlExec {
 
   private run(text: string, params: readonly unknown[], rowMode?: "array") {
     return this.client.query({
-      name: statementName(text),
+      name: statementName(text, params.length),
       text: forEngine("postgres", text),
       values: [...params],
       ...(rowMode ? { rowMode } : {}),

@@ -148,6 +148,17 @@ export class CounterDeltas {
   }
 }
 
+/** The counter upserts, as `upsertRows` takes them: the INSERT's head, the conflict clause after VALUES. */
+const KEY_COUNT = {
+  head: "INSERT INTO tag_keys (account_id, region, key, resources)",
+  tail: "ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources",
+};
+const TYPE_COUNT = {
+  head: "INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)",
+  tail: `ON CONFLICT (account_id, region, key, value, service, resource_type)
+     DO UPDATE SET resources = tag_type_values.resources + excluded.resources`,
+};
+
 /** Parameters of the one-statement counter write, at most; larger ones (imports) go statement by statement. */
 const AT_ONCE_MAX_PARAMS = 2000;
 
@@ -168,19 +179,16 @@ async function countAndBumpAtOnce(
   const waits: string[] = [];
   const params: unknown[] = [];
   if (keys.length > 0) {
-    ctes.push(`counted_keys AS (INSERT INTO tag_keys (account_id, region, key, resources)
-      VALUES ${rowMarks(keys.length, 4)}
-      ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources
-      RETURNING 1)`);
+    ctes.push(
+      `counted_keys AS (${KEY_COUNT.head} VALUES ${rowMarks(keys.length, 4)} ${KEY_COUNT.tail} RETURNING 1)`,
+    );
     waits.push("(SELECT count(*) FROM counted_keys)");
     params.push(...keys.flat());
   }
   if (typed.length > 0) {
-    ctes.push(`counted_types AS (INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)
-      VALUES ${rowMarks(typed.length, 7)}
-      ON CONFLICT (account_id, region, key, value, service, resource_type)
-      DO UPDATE SET resources = tag_type_values.resources + excluded.resources
-      RETURNING 1)`);
+    ctes.push(
+      `counted_types AS (${TYPE_COUNT.head} VALUES ${rowMarks(typed.length, 7)} ${TYPE_COUNT.tail} RETURNING 1)`,
+    );
     waits.push("(SELECT count(*) FROM counted_types)");
     params.push(...typed.flat());
   }
@@ -201,21 +209,8 @@ async function countAndBumpAtOnce(
  * cannot deadlock) — then deletes the rows that reached zero among those it lowered.
  */
 async function applyCountDeltas(exec: SqlExec, keys: unknown[][], typed: unknown[][]): Promise<void> {
-  await upsertRows(
-    exec,
-    "INSERT INTO tag_keys (account_id, region, key, resources)",
-    "ON CONFLICT (account_id, region, key) DO UPDATE SET resources = tag_keys.resources + excluded.resources",
-    4,
-    keys,
-  );
-  await upsertRows(
-    exec,
-    "INSERT INTO tag_type_values (account_id, region, key, value, service, resource_type, resources)",
-    `ON CONFLICT (account_id, region, key, value, service, resource_type)
-     DO UPDATE SET resources = tag_type_values.resources + excluded.resources`,
-    7,
-    typed,
-  );
+  await upsertRows(exec, KEY_COUNT.head, KEY_COUNT.tail, 4, keys);
+  await upsertRows(exec, TYPE_COUNT.head, TYPE_COUNT.tail, 7, typed);
   await deleteZeroCounts(exec, keys, typed);
 }
 
