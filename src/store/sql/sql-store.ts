@@ -41,10 +41,13 @@ export type { SqlEngine } from "./engine.ts";
 /** Requests that share one group-commit transaction, at most. */
 const GROUP_COMMIT_MAX = 64;
 /**
- * Turns of the event loop a group commit waits for more writes while each turn brings some (see
- * `gather`); past it the batch commits even if writes keep trickling in.
+ * How long a group commit waits for more writes while each turn of the event loop brings some (see
+ * `gather`), in turns and in time: past either the batch commits even if writes keep trickling in. A
+ * batch of the benchmark's 32 clients gathers in ~1.5 ms and 3–4 turns; turns that also serve reads
+ * can be long, hence the time.
  */
 const GATHER_TURNS = 8;
+export const GATHER_MS = 4;
 
 interface PendingWrite {
   accountId: string;
@@ -243,7 +246,8 @@ export class SqlTagStore implements TagStore {
         // commit before any other request got the chance to join it (see `gather`).
         if (!this.flushing) {
           this.flushing = true;
-          setImmediate(() => this.gather(0, 0));
+          const since = performance.now();
+          setImmediate(() => this.gather(0, 0, since));
         }
       });
     }
@@ -281,13 +285,19 @@ export class SqlTagStore implements TagStore {
    * costs microseconds), then commits. Every request that arrived in the turn of the first write joins
    * the transaction, and so do those that the clients' answers to earlier batches were still bringing
    * in: a commit costs per page written, not per request, so the fewer and larger the transactions,
-   * the less each write costs. Bounded by GROUP_COMMIT_MAX requests and GATHER_TURNS turns, so a lone
-   * write waits one empty turn and a steady trickle does not hold the first ones back for long.
+   * the less each write costs. Bounded by GROUP_COMMIT_MAX requests, GATHER_TURNS turns and GATHER_MS
+   * since the first write, so a lone write waits one empty turn and a steady trickle does not hold the
+   * first ones back for long.
    */
-  private gather(seen: number, turns: number): void {
+  private gather(seen: number, turns: number, since: number): void {
     const waiting = this.pending.length;
-    if (waiting > seen && waiting < GROUP_COMMIT_MAX && turns < GATHER_TURNS) {
-      setImmediate(() => this.gather(waiting, turns + 1));
+    if (
+      waiting > seen &&
+      waiting < GROUP_COMMIT_MAX &&
+      turns < GATHER_TURNS &&
+      performance.now() - since < GATHER_MS
+    ) {
+      setImmediate(() => this.gather(waiting, turns + 1, since));
       return;
     }
     void this.flush();
