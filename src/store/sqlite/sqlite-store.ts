@@ -110,8 +110,10 @@ class SqliteNonces {
 
 /**
  * Page caches. The writer's holds the upper levels of the trees that writes and imports keep
- * touching, and no more: at the end of every transaction that grows the file SQLite walks its whole
- * page cache (pcache1TruncateUnsafe), ~5% of a TagResources request with 48 MiB; with 16 MiB a
+ * touching, and no more: at the end of nearly every tag-write transaction SQLite walks its whole page
+ * cache (pcache1TruncateUnsafe: rebalancing B-tree pages parks one for a moment at the pending-byte
+ * page's number, 1 GiB into the file, so until the file is that large the cache looks as if it held a
+ * page past its end), ~5% of a TagResources request with 48 MiB; with 16 MiB a
  * TagResources-like change costs ~10% less (store alone, 100k) and a 1M import ~2% more. The reader's
  * can be small, since repeated reads come from the result cache and the rest from the OS's file cache.
  */
@@ -185,11 +187,13 @@ function open(file: string, cacheKiB: number): Database.Database {
 const FALLBACK_CHECKPOINT_PAGES = 60000;
 const CHECKPOINT_INTERVAL_MS = 25;
 /**
- * The checkpointer's nice value (Linux, where a thread has one of its own). Background work: when the
- * event loop's clients on the same machine wake up, they get the processor first. It still takes
- * whatever is idle, and should it fall behind, the WAL only grows to FALLBACK_CHECKPOINT_PAGES. On the
- * benchmark's two vCPUs (the load generator beside tagd), TagResources at 100k, three alternating
- * pairs of runs: 6,060 / 6,148 / 5,600 req/s against 5,853 / 5,521 / 5,673 at the process's priority.
+ * The checkpointer's nice value at least (Linux, where a thread has one of its own; never raised above
+ * the process's own priority). Background work: the event loop, and whatever else the scheduler ranks
+ * it against (its autogroup: the processes of tagd's session, such as the benchmark's load generator),
+ * get the processor first when they wake. It still takes whatever is idle, and should it fall behind,
+ * the WAL only grows to FALLBACK_CHECKPOINT_PAGES. On the benchmark's two vCPUs, TagResources at 100k,
+ * three alternating pairs of runs: 6,060 / 6,148 / 5,600 req/s against 5,853 / 5,521 / 5,673 at the
+ * process's priority.
  */
 export const CHECKPOINTER_NICE = 10;
 
@@ -207,8 +211,13 @@ function startCheckpointer(file: string): { stop(): Promise<void> } {
      const db = new Database(workerData.file);
      db.pragma("busy_timeout = 100");
      try {
-       const tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop());
-       require("node:os").setPriority(tid, workerData.nice);
+       // This thread's id in our own PID namespace (NSpid's last field), which setpriority expects;
+       // /proc/thread-self names it as seen from the namespace that mounted /proc.
+       const fs = require("node:fs");
+       const os = require("node:os");
+       const nspid = /^NSpid:.*?(\\d+)\\s*$/m.exec(fs.readFileSync("/proc/thread-self/status", "utf8"));
+       const tid = Number(nspid ? nspid[1] : fs.readlinkSync("/proc/thread-self").split("/").pop());
+       os.setPriority(tid, Math.min(19, Math.max(os.getPriority(tid), workerData.nice)));
      } catch {}
      let timer;
      const tick = () => {
