@@ -27,7 +27,7 @@ describe("group commit gathers writes across turns (sqlite)", () => {
   before(async () => {
     ({ store, dispose } = await openFresh(SQLITE));
     // A first write warms the path up, so that the turns below take microseconds, as they do in a
-    // running server, and only the turn and request bounds are in play (GATHER_MS is 4 ms).
+    // running server, and only the turn and request bounds are in play (GATHER_MS).
     await write("i-warm-up", []);
   });
   after(() => dispose());
@@ -130,8 +130,8 @@ describe("group commit gathers writes across turns (sqlite)", () => {
       const p = write(`i-slow-${i}`, log);
       if (i === 0) void p.then(() => (answeredAtTurn = asked.length));
       asked.push(p);
-      // A turn busy for 2 ms (reads being answered, say), then the next.
-      const until = performance.now() + 2;
+      // A turn busy for 4 ms (reads being answered, say), then the next.
+      const until = performance.now() + 4;
       while (performance.now() < until);
       await turns(1);
     }
