@@ -126,7 +126,7 @@ const READER_CACHE_KIB = 16384;
  * loop instead (`whenNotBusy`), so only Kysely's occasional writes (jobs, metadata, migrations) use it.
  */
 const BUSY_TIMEOUT_MS = 10_000;
-/** Between two tries for a lock another process holds: short, since a tag-write batch holds it ~1 ms. */
+/** Between two tries for a lock another process holds: short, since a tag-write batch holds it 1–3 ms. */
 const BUSY_RETRY_MS = 1;
 
 function isBusy(err: unknown): boolean {
