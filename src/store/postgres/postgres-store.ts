@@ -54,6 +54,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
     rowLocks: true,
     scopeRevisions: true,
     groupCommit: false,
+    writesAtOnce: true,
     reader: new PgExec(pool),
     writeTransaction(fn) {
       return pgTransaction(pool, fn);

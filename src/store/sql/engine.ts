@@ -31,6 +31,12 @@ export interface SqlEngine {
    */
   groupCommit: boolean;
   /**
+   * Whether a changed resource's row and its tag rows are written in one statement (PostgreSQL, where
+   * every statement is a round trip). SQLite's statements are calls in process: one prepared statement
+   * per row beats a text per shape of change.
+   */
+  writesAtOnce: boolean;
+  /**
    * Whether writes raise per-(account, region) revisions so readers can reuse results across
    * instances (PostgreSQL). SQLite's reader has `PRAGMA data_version` for that instead.
    */

@@ -82,7 +82,7 @@ export class SqlTagStore implements TagStore {
     const turnReads = sqlEngine.scopeRevisions ? new TurnSharedReads(sqlEngine.reader) : undefined;
     this.reads = turnReads ?? sqlEngine.reader;
     this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks, this.reads);
-    this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance, sqlEngine.name === "postgres");
+    this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance, sqlEngine.writesAtOnce);
     this.listings = new Listings(sqlEngine.reader, turnReads);
   }
 

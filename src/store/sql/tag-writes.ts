@@ -76,7 +76,7 @@ export class TagWriter {
   constructor(
     rowLocks: boolean,
     private readonly compliance: ComplianceKeeper,
-    /** Write a changed resource in one statement (PostgreSQL: see writeAtOnce). */
+    /** Write a changed resource in one statement (SqlEngine.writesAtOnce; see writeAtOnce). */
     private readonly atOnce = false,
   ) {
     this.selectResource = `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name = ?${rowLocks ? " FOR UPDATE" : ""}`;

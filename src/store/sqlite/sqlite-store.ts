@@ -40,6 +40,7 @@ export function openSqliteStore(
     rowLocks: false,
     scopeRevisions: false,
     groupCommit: true,
+    writesAtOnce: false,
     reader,
     writeTransaction(fn) {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
