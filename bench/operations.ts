@@ -1,122 +1,34 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { acsQuery } from "./acs3-client.ts";
 import {
   arnAt,
   importEntry,
   kmsKeyArnAt,
-  mix32,
   POLICY_ACCOUNT_ID,
   POPULAR_FILTERS,
-  prng,
   tagsAt,
   WIDE_KEY,
 } from "./inventory.ts";
-import type { BenchRequest } from "./load.ts";
+import {
+  BENCH_KEYS,
+  BENCH_REMOVABLE,
+  benchTags,
+  distinctIndices,
+  expectOk,
+  failedResources,
+  KMS,
+  type OpDefinition,
+  type OpEnv,
+  RemovalCount,
+  streamOf,
+  TAGGING,
+  target,
+} from "./op-kit.ts";
+import { ALIBABA_OPERATIONS } from "./operations-alibaba.ts";
 import { processTree, treeMemoryBytes } from "./processes.ts";
-import { ALIBABA_ACCOUNT_ID } from "./tagd.ts";
 
-/**
- * The measured operations, one entry each. An entry names how its requests are signed and routed,
- * and builds, against a seeded server, the function from iteration index to request. Resources are
- * drawn uniformly from the inventory, filters from the popular head of its tags.
- */
-/** An AWS JSON 1.1 API: how its requests are signed and routed. */
-export interface AwsApi {
-  dialect: "aws";
-  /** SigV4 signing name. */
-  signingName: string;
-  /** `X-Amz-Target` prefix, before the `.Operation`. */
-  targetPrefix: string;
-}
-
-/** An Alibaba Cloud RPC API at one version, signed with ACS3-HMAC-SHA256 (the SDKs' default). */
-export interface AliyunApi {
-  dialect: "aliyun";
-  version: string;
-}
-
-export type ApiTarget = AwsApi | AliyunApi;
-
-export const TAGGING: AwsApi = {
-  dialect: "aws",
-  signingName: "tagging",
-  targetPrefix: "ResourceGroupsTaggingAPI_20170126",
-};
-
-export const KMS: AwsApi = { dialect: "aws", signingName: "kms", targetPrefix: "TrentService" };
-export const ECS: AliyunApi = { dialect: "aliyun", version: "2014-05-26" };
-
-export interface OpEnv {
-  /** Resources in the inventory: indices 0 … n-1. */
-  n: number;
-  /** A signed call to the server, answer body read in full. */
-  call(api: ApiTarget, operation: string, body: unknown): Promise<{ status: number; body: string }>;
-  /** tagd's process id and data directory (report buckets live under it). */
-  pid: number;
-  dataDir: string;
-  /** POSTs to the admin bulk import (set-up only, never measured); throws unless it answers 200. */
-  adminImport(body: unknown): Promise<void>;
-  /** Any admin API call (set-up only, never measured). */
-  adminCall(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }>;
-}
-
-export interface OpInstance {
-  request(i: number): BenchRequest;
-  /** For a 2xx answer: an error label when it still failed. */
-  failed?(body: string): string | null;
-  /** A remark for the report once the operation has run. */
-  note?(): string | undefined;
-}
-
-export interface OpDefinition {
-  id: string;
-  label: string;
-  kind: "read" | "write";
-  api: ApiTarget;
-  /**
-   * Prepares the operation on a seeded server and checks one answer of each request shape, so that a
-   * fast but empty answer cannot pass for a result; throws when the answer is not what it must be.
-   */
-  setup(env: OpEnv): Promise<OpInstance>;
-}
-
-const BENCH_KEYS = ["bench-k1", "bench-k2", "bench-k3", "bench-k4", "bench-k5"];
-
-/** The random stream of iteration `i` of an operation: the same every run. */
-const streamOf = (salt: number, i: number) => prng(mix32(i) ^ salt);
-
-function distinctIndices(rnd: () => number, n: number, count: number): number[] {
-  const out = new Set<number>();
-  const want = Math.min(count, n);
-  while (out.size < want) out.add(Math.floor(rnd() * n));
-  return [...out];
-}
-
-function benchTags(rnd: () => number): Record<string, string> {
-  return Object.fromEntries(BENCH_KEYS.map((k) => [k, `v-${Math.floor(rnd() * 1e9).toString(36)}`]));
-}
-
-/** A FailedResourcesMap other than `{}` is an error even under a 200. */
-function failedResources(body: string): string | null {
-  if (body.includes('"FailedResourcesMap":{}')) return null;
-  try {
-    const map = (JSON.parse(body) as { FailedResourcesMap?: Record<string, { ErrorCode?: string }> })
-      .FailedResourcesMap;
-    const first = Object.values(map ?? {})[0];
-    return first ? `FailedResourcesMap ${first.ErrorCode ?? "?"}` : null;
-  } catch {
-    return "unparsable answer";
-  }
-}
-
-async function expectOk(env: OpEnv, api: ApiTarget, op: string, body: unknown): Promise<unknown> {
-  const answer = await env.call(api, op, body);
-  if (answer.status !== 200) {
-    throw new Error(`${op} ${JSON.stringify(body).slice(0, 200)} answered ${answer.status}: ${answer.body}`);
-  }
-  return JSON.parse(answer.body);
-}
+export type { ApiTarget, OpDefinition } from "./op-kit.ts";
+export { TAGGING } from "./op-kit.ts";
 
 /**
  * The compliance actions need a tag policy attached somewhere. It goes on the policy account only (and
@@ -131,10 +43,6 @@ async function attachBenchPolicy(env: OpEnv): Promise<void> {
   if (put.status !== 200) throw new Error(`tag policy answered ${put.status}: ${put.body}`);
 }
 
-function target(api: AwsApi, op: string) {
-  return `${api.targetPrefix}.${op}`;
-}
-
 type Listing = { ResourceTagMappingList?: unknown[]; PaginationToken?: string };
 
 const TAG_1_SALT = 0x1001;
@@ -143,14 +51,35 @@ const ARN_LIST_SALT = 0x2020;
 const FILTER_SALT = 0x3001;
 const UNTAG_SALT = 0x4020;
 const KMS_TAG_1_SALT = 0x5001;
+const KMS_UNTAG_SALT = 0x5002;
+const KMS_LIST_SALT = 0x5003;
 /** KMS keys registered (unmeasured) for the KMS operations: as many as resources, at most this. */
 const KMS_KEYS = 10_000;
-/** ECS instances registered beside the AWS inventory for ListTagResources, at most. */
-const ECS_INSTANCES = 10_000;
-const ECS_REGION = "cn-hangzhou";
 /** Iterations of UntagResources whose resources carry the keys beforehand. */
 const UNTAG_PREPARED = 2_000;
 
+/**
+ * Registers the KMS keys the KMS operations draw from, beside the seeded inventory and unmeasured: as
+ * many as resources, at most KMS_KEYS, each with the inventory's tags for its index, so that a write
+ * overwrites and adds as a TagResources call on the inventory does; with `benchKeys`, the bench-k*
+ * keys too, for the removals to remove. Returns how many there are.
+ */
+async function registerKmsKeys(env: OpEnv, benchKeys = false): Promise<number> {
+  const keys = Math.min(env.n, KMS_KEYS);
+  const resources = Array.from({ length: keys }, (_, i) => ({
+    arn: kmsKeyArnAt(i),
+    tags: benchKeys ? { ...tagsAt(i), ...BENCH_REMOVABLE } : tagsAt(i),
+  }));
+  for (let i = 0; i < resources.length; i += 10_000)
+    await env.adminImport({ resources: resources.slice(i, i + 10_000) });
+  return keys;
+}
+
+/**
+ * The measured operations, one entry each. An entry names how its requests are signed and routed,
+ * and builds, against a seeded server, the function from iteration index to request. Resources are
+ * drawn uniformly from the inventory, filters from the popular head of its tags.
+ */
 export const OPERATIONS: OpDefinition[] = [
   {
     id: "get-resources-filter",
@@ -380,12 +309,12 @@ export const OPERATIONS: OpDefinition[] = [
       for (let i = 0; i < UNTAG_PREPARED; i++) {
         for (const idx of distinctIndices(streamOf(UNTAG_SALT, i), env.n, 20)) prepared.add(idx);
       }
-      const keys = Object.fromEntries(BENCH_KEYS.map((k) => [k, "to-be-removed"]));
+
       const all = [...prepared];
       for (let start = 0; start < all.length; start += 10_000) {
         const resources = all
           .slice(start, start + 10_000)
-          .map((idx) => ({ ...importEntry(idx), tags: keys }));
+          .map((idx) => ({ ...importEntry(idx), tags: BENCH_REMOVABLE }));
         await env.adminImport({ resources });
       }
       const t = target(TAGGING, "UntagResources");
@@ -420,11 +349,7 @@ export const OPERATIONS: OpDefinition[] = [
     kind: "write",
     api: KMS,
     async setup(env) {
-      // Keys registered beside the seeded inventory, with tags of their own, so that a call overwrites
-      // and adds as a TagResources call on the inventory does.
-      const keys = Math.min(env.n, KMS_KEYS);
-      const resources = Array.from({ length: keys }, (_, i) => ({ arn: kmsKeyArnAt(i), tags: tagsAt(i) }));
-      await env.adminImport({ resources });
+      const keys = await registerKmsKeys(env);
       const request = (i: number) => {
         const rnd = streamOf(KMS_TAG_1_SALT, i);
         const KeyId = kmsKeyArnAt(Math.floor(rnd() * keys));
@@ -447,42 +372,54 @@ export const OPERATIONS: OpDefinition[] = [
     },
   },
   {
-    id: "ecs-list-prefix",
-    label: "ECS ListTagResources (prefix TagFilter)",
-    kind: "read",
-    api: ECS,
+    id: "kms-untag-1",
+    label: "KMS UntagResource (1 key, 5 keys)",
+    kind: "write",
+    api: KMS,
     async setup(env) {
-      // ECS instances of the Alibaba account, with the inventory's tag distribution.
-      const count = Math.min(env.n, ECS_INSTANCES);
-      const resources = Array.from({ length: count }, (_, i) => ({
-        cloud: "alibaba",
-        accountId: ALIBABA_ACCOUNT_ID,
-        region: ECS_REGION,
-        service: "ecs",
-        resourceType: "instance",
-        resourceId: `i-bench${i.toString(36)}`,
-        tags: tagsAt(i),
-      }));
-      for (let i = 0; i < resources.length; i += 10_000)
-        await env.adminImport({ resources: resources.slice(i, i + 10_000) });
-      // A value prefix on a popular key, and a key prefix: first pages, alternately.
-      const shapes = [
-        { "TagFilter.1.TagKey": "env", "TagFilter.1.TagValues.1": "pro*" } as Record<string, string>,
-        { "TagFilter.1.TagKey": "te*" },
-      ].map((filter) => ({ RegionId: ECS_REGION, ResourceType: "instance", ...filter }));
-      for (const shape of shapes) {
-        const answer = await env.call(ECS, "ListTagResources", shape);
-        const rows = (JSON.parse(answer.body) as { TagResources?: { TagResource?: unknown[] } }).TagResources
-          ?.TagResource;
-        if (answer.status !== 200 || !rows || rows.length < 20)
-          throw new Error(
-            `ECS ListTagResources ${JSON.stringify(shape)} answered ${answer.status}: ${answer.body.slice(0, 300)}`,
-          );
-      }
-      const bodies = shapes.map((shape) => acsQuery(shape));
-      return { request: (i) => ({ target: "ListTagResources", body: bodies[i % bodies.length] as string }) };
+      const keys = await registerKmsKeys(env, true);
+      const removals = new RemovalCount();
+      const request = (i: number) => {
+        const k = Math.floor(streamOf(KMS_UNTAG_SALT, i)() * keys);
+        removals.draw(k);
+        return { KeyId: kmsKeyArnAt(k), TagKeys: BENCH_KEYS };
+      };
+      const probe = { KeyId: kmsKeyArnAt(keys - 1), TagKeys: BENCH_KEYS };
+      // UntagResource answers 200 with an empty body, as KMS does.
+      const untagged = await env.call(KMS, "UntagResource", probe);
+      if (untagged.status !== 200)
+        throw new Error(`KMS UntagResource answered ${untagged.status}: ${untagged.body}`);
+      const listed = (await expectOk(env, KMS, "ListResourceTags", { KeyId: probe.KeyId })) as {
+        Tags?: { TagKey: string }[];
+      };
+      if (!listed.Tags?.length || listed.Tags.some((t) => BENCH_KEYS.includes(t.TagKey)))
+        throw new Error(`KMS UntagResource left ${JSON.stringify(listed.Tags)} on ${probe.KeyId}`);
+      const t = target(KMS, "UntagResource");
+      return {
+        request: (i) => ({ target: t, body: JSON.stringify(request(i)) }),
+        note: () => removals.note(),
+      };
     },
   },
+  {
+    id: "kms-list-tags",
+    label: "KMS ListResourceTags (1 key)",
+    kind: "read",
+    api: KMS,
+    async setup(env) {
+      const keys = await registerKmsKeys(env);
+      const request = (i: number) => ({
+        KeyId: kmsKeyArnAt(Math.floor(streamOf(KMS_LIST_SALT, i)() * keys)),
+      });
+      const probe = request(0);
+      const listed = (await expectOk(env, KMS, "ListResourceTags", probe)) as { Tags?: unknown[] };
+      if ((listed.Tags?.length ?? 0) < 5)
+        throw new Error(`KMS ListResourceTags ${probe.KeyId} listed ${JSON.stringify(listed.Tags)}`);
+      const t = target(KMS, "ListResourceTags");
+      return { request: (i) => ({ target: t, body: JSON.stringify(request(i)) }) };
+    },
+  },
+  ...ALIBABA_OPERATIONS,
 ];
 
 /** The admin bulk import is measured while seeding; its id selects it in `--ops` like the others. */

@@ -7,7 +7,7 @@ import { AcsSigner, acsQuery } from "./acs3-client.ts";
 import { send, waitForHealth } from "./http.ts";
 import { ACCOUNT_ID, POLICY_ACCOUNT_ID, REGION } from "./inventory.ts";
 import type { RequestSigner } from "./load.ts";
-import type { ApiTarget } from "./operations.ts";
+import type { ApiTarget } from "./op-kit.ts";
 import {
   type Child,
   freePort,
