@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { DescribeTagsRequest, DescribeTagsRequestTag } from "@alicloud/ecs20140526";
+import {
+  DescribeTagsRequest,
+  DescribeTagsRequestTag,
+  TagResourcesRequest,
+  TagResourcesRequestTag,
+  UntagResourcesRequest,
+} from "@alicloud/ecs20140526";
 import {
   ALIBABA_ACCOUNT,
   ALIBABA_ACCOUNT_2,
@@ -150,3 +156,78 @@ for (const { name, options } of ALIBABA_SIGNATURES) {
     });
   });
 }
+
+describe("DescribeTags after writes", () => {
+  const pairs = async (tags?: [string][]) => {
+    const out = await server.ecs(REGION).describeTags(
+      new DescribeTagsRequest({
+        regionId: REGION,
+        resourceType: "instance",
+        ...(tags ? { tag: tags.map(([key]) => new DescribeTagsRequestTag({ key })) } : {}),
+      }),
+    );
+    return {
+      total: out.body?.totalCount,
+      pairs: (out.body?.tags?.tag ?? []).map(
+        (t) => `${t.tagKey}=${t.tagValue} ${t.resourceTypeCount?.instance}`,
+      ),
+    };
+  };
+
+  // Answers are kept until the next write to the region's tags (and the same question is asked
+  // twice before each write here, so a kept answer would be served): every write shows at once.
+  test("a tag written or removed shows in the next answer", async () => {
+    const ecs = server.ecs(REGION);
+    for (let i = 0; i < 2; i++) assert.deepEqual(await pairs([["cache-probe"]]), { total: 0, pairs: [] });
+    const before = (await pairs()).total ?? 0;
+    await ecs.tagResources(
+      new TagResourcesRequest({
+        regionId: REGION,
+        resourceType: "instance",
+        resourceId: ["i-77", "i-78"],
+        tag: [new TagResourcesRequestTag({ key: "cache-probe", value: "a" })],
+      }),
+    );
+    for (let i = 0; i < 2; i++)
+      assert.deepEqual(await pairs([["cache-probe"]]), { total: 1, pairs: ["cache-probe=a 2"] });
+    assert.equal((await pairs()).total, before + 1);
+    await ecs.untagResources(
+      new UntagResourcesRequest({
+        regionId: REGION,
+        resourceType: "instance",
+        resourceId: ["i-77"],
+        tagKey: ["cache-probe"],
+      }),
+    );
+    assert.deepEqual(await pairs([["cache-probe"]]), { total: 1, pairs: ["cache-probe=a 1"] });
+    // Through the admin API too.
+    const answer = await server.admin("POST", "/admin/v1/resources", {
+      resources: [
+        {
+          cloud: "alibaba",
+          accountId: ALIBABA_ACCOUNT,
+          region: REGION,
+          service: "ecs",
+          resourceType: "instance",
+          resourceId: "i-77",
+          tags: { "cache-probe": "b" },
+        },
+      ],
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(await pairs([["cache-probe"]]), {
+      total: 2,
+      pairs: ["cache-probe=a 1", "cache-probe=b 1"],
+    });
+    await ecs.untagResources(
+      new UntagResourcesRequest({
+        regionId: REGION,
+        resourceType: "instance",
+        resourceId: ["i-77", "i-78"],
+        all: true,
+      }),
+    );
+    assert.deepEqual(await pairs([["cache-probe"]]), { total: 0, pairs: [] });
+    assert.equal((await pairs()).total, before);
+  });
+});

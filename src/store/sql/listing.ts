@@ -7,10 +7,13 @@ import type {
   PatternFilter,
   TagFilterSpec,
   TaggedQuery,
+  TagPairCount,
+  TagPairQuery,
   TextMatch,
   TypeFilterSpec,
   ValueQuery,
 } from "../store.ts";
+import { counterKey } from "./bulk.ts";
 import { decodeNoncompliance } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
 import { chunks, decodeTags, LISTING_SELECT, type ListingRow, toListed } from "./rows.ts";
@@ -498,6 +501,53 @@ export class Listings {
       byName.delete(n);
       return hit ? [hit] : [];
     });
+  }
+
+  /**
+   * DescribeTags' page of (key, value) pairs with their counts by resource type, and the scope's number
+   * of pairs. Kept like the other listings: the counters are written in the transactions that raise
+   * the scope's revision (PostgreSQL) or commit on the file (SQLite).
+   */
+  describeTagPairs(q: TagPairQuery): Promise<{ total: number; items: TagPairCount[] }> {
+    return this.remembered(q.accountId, q.region, ["pairs", q], () => this.computePairs(q));
+  }
+
+  private async computePairs(q: TagPairQuery): Promise<{ total: number; items: TagPairCount[] }> {
+    const where = ["account_id = ?", "region = ?", "service = ?"];
+    const params: unknown[] = [q.accountId, q.region, q.service];
+    if (q.resourceType !== undefined) {
+      where.push("resource_type = ?");
+      params.push(q.resourceType);
+    }
+    if (q.tags && q.tags.length > 0) {
+      where.push(
+        `(${q.tags.map((t) => (t.value === undefined ? "key = ?" : "(key = ? AND value = ?)")).join(" OR ")})`,
+      );
+      for (const t of q.tags) params.push(t.key, ...(t.value === undefined ? [] : [t.value]));
+    }
+    const scope = `FROM tag_type_values WHERE ${where.join(" AND ")}`;
+    const reader = this.reader;
+    const [total] = await reader.column<number>(
+      `SELECT COUNT(*) FROM (SELECT key, value ${scope} GROUP BY key, value) AS pairs`,
+      params,
+    );
+    // Page numbers are the API's own: an offset into the scope's distinct pairs, not into resources.
+    const page = await reader.rows<[string, string]>(
+      `SELECT key, value ${scope} GROUP BY key, value ORDER BY key, value LIMIT ? OFFSET ?`,
+      [...params, q.limit, q.offset],
+    );
+    if (page.length === 0) return { total: Number(total ?? 0), items: [] };
+    const counted = await reader.rows<[string, string, string, number]>(
+      `SELECT key, value, resource_type, resources ${scope}
+       AND (${page.map(() => "(key = ? AND value = ?)").join(" OR ")})`,
+      [...params, ...page.flat()],
+    );
+    const items = new Map(page.map(([key, value]) => [counterKey(key, value), { key, value, counts: {} }]));
+    for (const [key, value, type, n] of counted) {
+      const item = items.get(counterKey(key, value)) as TagPairCount;
+      item.counts[type] = Number(n);
+    }
+    return { total: Number(total ?? 0), items: [...items.values()] };
   }
 
   listTagKeys(q: KeyQuery): Promise<Page<string>> {
