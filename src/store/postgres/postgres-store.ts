@@ -55,6 +55,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlTa
     scopeRevisions: true,
     groupCommit: false,
     writesAtOnce: true,
+    arrayParams: true,
     reader: new PgExec(pool),
     writeTransaction(fn) {
       return pgTransaction(pool, fn);

@@ -37,6 +37,11 @@ export interface SqlEngine {
    */
   writesAtOnce: boolean;
   /**
+   * Whether a JavaScript array binds as one SQL array parameter (PostgreSQL: `= ANY(?)`), so a list of
+   * ids is one parameter that the planner reads as index keys whatever its statistics say.
+   */
+  arrayParams: boolean;
+  /**
    * Whether writes raise per-(account, region) revisions so readers can reuse results across
    * instances (PostgreSQL). SQLite's reader has `PRAGMA data_version` for that instead.
    */

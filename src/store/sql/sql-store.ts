@@ -83,7 +83,7 @@ export class SqlTagStore implements TagStore {
     this.reads = turnReads ?? sqlEngine.reader;
     this.jobs = new SqlJobQueue(db, sqlEngine.rowLocks, this.reads);
     this.writer = new TagWriter(sqlEngine.rowLocks, this.compliance, sqlEngine.writesAtOnce);
-    this.listings = new Listings(sqlEngine.reader, turnReads);
+    this.listings = new Listings(sqlEngine.reader, turnReads, sqlEngine.arrayParams);
   }
 
   /**

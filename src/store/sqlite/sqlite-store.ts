@@ -41,6 +41,7 @@ export function openSqliteStore(
     scopeRevisions: false,
     groupCommit: true,
     writesAtOnce: false,
+    arrayParams: false,
     reader,
     writeTransaction(fn) {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
