@@ -34,6 +34,7 @@ import { chunks, compareText, decodeTags, RESOURCE_SELECT, type ResourceRow, toR
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
+import { type NonceAsk, TurnBatch } from "./turn-batch.ts";
 import { TurnSharedReads } from "./turn-reads.ts";
 
 export type { SqlEngine } from "./engine.ts";
@@ -65,6 +66,7 @@ export class SqlTagStore implements TagStore {
   private readonly pending: PendingWrite[] = [];
   private flushing = false;
   private lastNoncePurge = Number.NEGATIVE_INFINITY;
+  private readonly nonceBatches = new TurnBatch<NonceAsk, boolean>((batch) => this.rememberNonces(batch));
   private readonly listings: Listings;
   private readonly compliance = new ComplianceKeeper();
   /**
@@ -149,20 +151,43 @@ export class SqlTagStore implements TagStore {
     return row.value;
   }
 
-  async rememberNonce(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+  rememberNonce(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
     if (this.sqlEngine.nonces) return this.sqlEngine.nonces.remember(accessKeyId, nonce, expiresAt, now);
-    // Expired rows are purged at most once a minute per instance; until then a stale row of the same
-    // nonce is taken over by the upsert's WHERE instead of refusing the request.
+    return this.nonceBatches.ask({ accessKeyId, nonce, expiresAt, now });
+  }
+
+  /**
+   * The nonces asked for in one turn, in one statement: each is a round trip and a commit of its own
+   * otherwise. Expired rows are purged at most once a minute per instance; until then a stale row of
+   * the same nonce is taken over by the upsert's WHERE instead of refusing the request.
+   */
+  private async rememberNonces(batch: NonceAsk[]): Promise<boolean[]> {
+    const now = Math.min(...batch.map((b) => b.now));
     if (now - this.lastNoncePurge >= 60_000) {
       this.lastNoncePurge = now;
       await sql`DELETE FROM nonces WHERE expires_at <= ${now}`.execute(this.db);
     }
-    const { rows } = await sql<{ nonce: string }>`INSERT INTO nonces (access_key_id, nonce, expires_at)
-      VALUES (${accessKeyId}, ${nonce}, ${expiresAt})
-      ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
-      WHERE nonces.expires_at <= ${now}
-      RETURNING nonce`.execute(this.db);
-    return rows.length === 1;
+    // One row per (key, nonce): a statement may not upsert a row twice, and a nonce sent twice in one
+    // batch is refused the second time, as it would be in two statements.
+    const first = new Map<string, NonceAsk>();
+    for (const b of batch) {
+      const id = `${b.accessKeyId}\u0000${b.nonce}`;
+      if (!first.has(id)) first.set(id, b);
+    }
+    const taken = new Set<string>();
+    for (const slice of chunks([...first.values()], 1000)) {
+      const values = sql.join(slice.map((b) => sql`(${b.accessKeyId}, ${b.nonce}, ${b.expiresAt})`));
+      const { rows } = await sql<{ access_key_id: string; nonce: string }>`INSERT INTO nonces
+        (access_key_id, nonce, expires_at) VALUES ${values}
+        ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+        WHERE nonces.expires_at <= ${now}
+        RETURNING access_key_id, nonce`.execute(this.db);
+      for (const r of rows) taken.add(`${r.access_key_id}\u0000${r.nonce}`);
+    }
+    return batch.map((b) => {
+      const id = `${b.accessKeyId}\u0000${b.nonce}`;
+      return first.get(id) === b && taken.has(id);
+    });
   }
 
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {
