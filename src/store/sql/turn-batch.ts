@@ -27,7 +27,7 @@ export class TurnBatch<T, R> {
     this.pending = [];
     try {
       const results = await this.run(batch.map((p) => p.item));
-      batch.forEach((p, i) => p.resolve(results[i] as R));
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as R);
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
