@@ -96,3 +96,23 @@ export function ec2(id: string, accountId = "111111111111", region = "us-east-1"
     state: null,
   };
 }
+
+/** A pool on a PostgreSQL scratch's own schema, for looking at (or reading) what a store wrote. */
+export function schemaPool(scratch: Scratch): pg.Pool {
+  return new pg.Pool({ connectionString: scratch.databaseUrl, options: `-c search_path=${scratch.schema}` });
+}
+
+/** A migrated SQLite store on a fresh data directory, closed and removed after `run`. */
+export async function withSqliteStore(
+  run: (ctx: { dataDir: string; store: TagStore }) => Promise<void>,
+): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tagd-store-"));
+  const store = await openStore({ dataDir });
+  try {
+    await store.migrate();
+    await run({ dataDir, store });
+  } finally {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

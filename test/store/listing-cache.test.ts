@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import pg from "pg";
 import { openStore } from "../../src/store/open.ts";
 import { PgExec } from "../../src/store/postgres/pg-exec.ts";
 import type { SqlExec } from "../../src/store/sql/engine.ts";
 import { Listings } from "../../src/store/sql/listing.ts";
 import { TurnSharedReads } from "../../src/store/sql/turn-reads.ts";
-import { ENGINES, ec2 } from "./engines.ts";
+import { ENGINES, ec2, schemaPool } from "./engines.ts";
 
 const A = "111111111111";
 const postgres = ENGINES.find((e) => e.name === "postgres");
@@ -20,10 +19,7 @@ describe("PostgreSQL listings kept by revision", { skip: postgres?.skip }, () =>
     const scratch = await (postgres as (typeof ENGINES)[number]).scratch();
     const writer = await openStore(scratch);
     await writer.migrate();
-    const pool = new pg.Pool({
-      connectionString: scratch.databaseUrl,
-      options: `-c search_path=${scratch.schema}`,
-    });
+    const pool = schemaPool(scratch);
     const real = new PgExec(pool);
     let keyReads = 0;
     const counted = (text: string) => {

@@ -1,30 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import Database from "better-sqlite3";
-import pg from "pg";
 import { openStore } from "../../src/store/open.ts";
 import { NONCE_FILE } from "../../src/store/sqlite/sqlite-store.ts";
-import type { TagStore } from "../../src/store/store.ts";
-import { ENGINES } from "./engines.ts";
+import { ENGINES, schemaPool, withSqliteStore } from "./engines.ts";
 
 /** Nonces asked for in one turn of the event loop are written together (SQLite: one transaction; PostgreSQL: one statement). */
-async function withStore(run: (ctx: { dataDir: string; store: TagStore }) => Promise<void>) {
-  const dataDir = mkdtempSync(join(tmpdir(), "tagd-nonces-"));
-  const store = await openStore({ dataDir });
-  try {
-    await store.migrate();
-    await run({ dataDir, store });
-  } finally {
-    await store.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
 
 test("nonces asked in one turn are committed together, each with its own answer", async () => {
-  await withStore(async ({ dataDir, store }) => {
+  await withSqliteStore(async ({ dataDir, store }) => {
     const now = Date.now();
     await store.rememberNonce("LTAIone", "n-first", now + 60_000, now); // creates the file
     const other = new Database(join(dataDir, NONCE_FILE));
@@ -81,10 +66,7 @@ for (const engine of ENGINES) {
           // PostgreSQL: one statement for the batch, so its rows share the inserting transaction.
           const batch = Array.from({ length: 20 }, (_, i) => ask("LTAIone", `n-batch-${i}`));
           assert.deepEqual(await Promise.all(batch), Array(20).fill(true));
-          const pool = new pg.Pool({
-            connectionString: scratch.databaseUrl,
-            options: `-c search_path=${scratch.schema}`,
-          });
+          const pool = schemaPool(scratch);
           try {
             const { rows } = await pool.query(
               "SELECT count(DISTINCT xmin::text)::int AS n FROM nonces WHERE nonce LIKE 'n-batch-%'",

@@ -1,31 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
-import { openStore } from "../../src/store/open.ts";
 import { NONCE_FILE, SQLITE_FILE, SqliteExec } from "../../src/store/sqlite/sqlite-store.ts";
-import type { TagStore } from "../../src/store/store.ts";
-import { ec2 } from "./engines.ts";
+import { ec2, withSqliteStore } from "./engines.ts";
 
 /**
  * One SQLite file, several processes (`--workers`, or tagd processes on one data directory): while
  * another holds the write lock, a store waits off the event loop, and a cached read never answers
  * from before a commit it could have seen. The other process is played by a plain connection here.
  */
-async function withStore(run: (ctx: { dataDir: string; store: TagStore }) => Promise<void>) {
-  const dataDir = mkdtempSync(join(tmpdir(), "tagd-shared-"));
-  const store = await openStore({ dataDir });
-  try {
-    await store.migrate();
-    await run({ dataDir, store });
-  } finally {
-    await store.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
 
 /** Holds `file`'s write lock from another connection until the returned function is called. */
 function holdWriteLock(file: string): { release(): void } {
@@ -42,7 +27,7 @@ function holdWriteLock(file: string): { release(): void } {
 const tag = (key: string, value: string) => ({ key, value });
 
 test("a tag write waits for another process's write lock without stopping the event loop", async () => {
-  await withStore(async ({ dataDir, store }) => {
+  await withSqliteStore(async ({ dataDir, store }) => {
     const lock = holdWriteLock(join(dataDir, SQLITE_FILE));
     // Released by a timer: SQLite's own busy wait would hold this thread until its timeout (10 s)
     // and then fail with SQLITE_BUSY, the timer never having run.
@@ -64,7 +49,7 @@ test("a tag write waits for another process's write lock without stopping the ev
 });
 
 test("an import and a nonce wait for the other process's lock the same way", async () => {
-  await withStore(async ({ dataDir, store }) => {
+  await withSqliteStore(async ({ dataDir, store }) => {
     const data = holdWriteLock(join(dataDir, SQLITE_FILE));
     await store.rememberNonce("LTAIkey", "n-0", Date.now() + 60_000, Date.now()); // creates the file
     const nonces = holdWriteLock(join(dataDir, NONCE_FILE));
@@ -120,7 +105,7 @@ async function readAcrossPhases(reader: SqliteExec, other: Database.Database, ke
 }
 
 test("under --workers a cached read sees another process's commit that landed before the I/O that asked for it", async () => {
-  await withStore(async ({ dataDir }) => {
+  await withSqliteStore(async ({ dataDir }) => {
     const reader = new SqliteExec(new Database(join(dataDir, SQLITE_FILE))).cacheResults({
       sharedFile: true,
     });
@@ -131,7 +116,7 @@ test("under --workers a cached read sees another process's commit that landed be
 });
 
 test("a store that finds another process writing its file reads as under --workers from then on", async () => {
-  await withStore(async ({ dataDir, store }) => {
+  await withSqliteStore(async ({ dataDir, store }) => {
     const reader = new SqliteExec(new Database(join(dataDir, SQLITE_FILE))).cacheResults();
     const other = new Database(join(dataDir, SQLITE_FILE));
     const count = async () => (await reader.column<number>("SELECT COUNT(*) FROM meta", []))[0];
@@ -150,7 +135,7 @@ test("a store that finds another process writing its file reads as under --worke
 });
 
 test("an idle job poll does not wait for another process's write lock", async () => {
-  await withStore(async ({ dataDir, store }) => {
+  await withSqliteStore(async ({ dataDir, store }) => {
     const lock = holdWriteLock(join(dataDir, SQLITE_FILE));
     try {
       // Nothing to claim: the poll is a read, answered at once. Asking for the lock instead would
