@@ -133,7 +133,11 @@ function poolWrite(
     async setup(env): Promise<OpInstance> {
       const count = await register(env, pool, removes);
       const probeId = pool.id(count - 1);
+      const before = await tagsOf(env, pool, probeId);
       const probe = params(probeId, streamOf(salt, -1));
+      // A removal must find the keys there first, or its check below would pass for nothing.
+      if (removes && !BENCH_KEYS.every((k) => before.has(k)))
+        throw new Error(`${probeId} did not carry the bench keys before ${action}`);
       await call(env, pool.api, action, probe);
       const after = await tagsOf(env, pool, probeId);
       const set = sent(probe);

@@ -385,6 +385,11 @@ export const OPERATIONS: OpDefinition[] = [
         return { KeyId: kmsKeyArnAt(k), TagKeys: BENCH_KEYS };
       };
       const probe = { KeyId: kmsKeyArnAt(keys - 1), TagKeys: BENCH_KEYS };
+      const held = (await expectOk(env, KMS, "ListResourceTags", { KeyId: probe.KeyId })) as {
+        Tags?: { TagKey: string }[];
+      };
+      if (!BENCH_KEYS.every((k) => held.Tags?.some((t) => t.TagKey === k)))
+        throw new Error(`${probe.KeyId} did not carry the bench keys before KMS UntagResource`);
       // UntagResource answers 200 with an empty body, as KMS does.
       const untagged = await env.call(KMS, "UntagResource", probe);
       if (untagged.status !== 200)

@@ -22,8 +22,14 @@ describe("PostgreSQL listings kept by revision", { skip: postgres?.skip }, () =>
     const pool = schemaPool(scratch);
     const real = new PgExec(pool);
     let keyReads = 0;
+    let failNext = false;
     const counted = (text: string) => {
-      if (text.includes("FROM tag_keys")) keyReads++;
+      if (!text.includes("FROM tag_keys")) return;
+      keyReads++;
+      if (failNext) {
+        failNext = false;
+        throw new Error("the database went away");
+      }
     };
     const reader: SqlExec = {
       query: (text, params) => real.query(text, params),
@@ -58,6 +64,14 @@ describe("PostgreSQL listings kept by revision", { skip: postgres?.skip }, () =>
       ]);
       assert.deepEqual(await keys(), ["kept", "later"]);
       assert.equal(keyReads, 2);
+      // A computation that failed is not kept: the next call computes again.
+      await writer.applyTagChanges(A, [
+        { resource: ec2("i-kept"), register: false, set: [{ key: "last", value: "1" }], remove: [] },
+      ]);
+      failNext = true;
+      await assert.rejects(keys(), /went away/);
+      assert.deepEqual(await keys(), ["kept", "last", "later"]);
+      assert.equal(keyReads, 4);
     } finally {
       await pool.end();
       await writer.close();

@@ -38,7 +38,8 @@ export interface SqlEngine {
   writesAtOnce: boolean;
   /**
    * Whether a JavaScript array binds as one SQL array parameter (PostgreSQL: `= ANY(?)`), so a list of
-   * ids is one parameter that the planner reads as index keys whatever its statistics say.
+   * ids is one parameter, which the planner takes as index keys even without statistics (a join
+   * against a VALUES list it did not).
    */
   arrayParams: boolean;
   /**

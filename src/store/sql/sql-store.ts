@@ -49,6 +49,8 @@ const GROUP_COMMIT_MAX = 64;
  * long, hence a bound in time, about two commits of a full batch.
  */
 const GATHER_TURNS = 8;
+/** Nonces in one PostgreSQL statement, at most (3 parameters each, of the 65,535 a statement may have). */
+const NONCE_BATCH_MAX = 1000;
 export const GATHER_MS = 10;
 
 interface PendingWrite {
@@ -66,7 +68,10 @@ export class SqlTagStore implements TagStore {
   private readonly pending: PendingWrite[] = [];
   private flushing = false;
   private lastNoncePurge = Number.NEGATIVE_INFINITY;
-  private readonly nonceBatches = new TurnBatch<NonceAsk, boolean>((batch) => this.rememberNonces(batch));
+  private readonly nonceBatches = new TurnBatch<NonceAsk, boolean>(
+    (batch) => this.rememberNonces(batch),
+    NONCE_BATCH_MAX,
+  );
   private readonly listings: Listings;
   private readonly compliance = new ComplianceKeeper();
   /**
@@ -157,36 +162,40 @@ export class SqlTagStore implements TagStore {
   }
 
   /**
-   * The nonces asked for in one turn, in one statement: each is a round trip and a commit of its own
-   * otherwise. Expired rows are purged at most once a minute per instance; until then a stale row of
-   * the same nonce is taken over by the upsert's WHERE instead of refusing the request.
+   * The nonces asked for in one turn (up to NONCE_BATCH_MAX), in one statement: each is a round trip
+   * and a commit of its own otherwise. Expired rows are purged at most once a minute per instance;
+   * until then a stale row of the same nonce is taken over by the upsert's WHERE instead of refusing
+   * the request.
    */
   private async rememberNonces(batch: NonceAsk[]): Promise<boolean[]> {
-    const now = Math.min(...batch.map((b) => b.now));
+    let now = Number.POSITIVE_INFINITY;
+    for (const b of batch) now = Math.min(now, b.now);
     if (now - this.lastNoncePurge >= 60_000) {
       this.lastNoncePurge = now;
-      await sql`DELETE FROM nonces WHERE expires_at <= ${now}`.execute(this.db);
+      // Housekeeping: a failed purge must not fail the batch's requests (the next batch tries again).
+      await sql`DELETE FROM nonces WHERE expires_at <= ${now}`.execute(this.db).catch(() => {
+        this.lastNoncePurge = Number.NEGATIVE_INFINITY;
+      });
     }
     // One row per (key, nonce): a statement may not upsert a row twice, and a nonce sent twice in one
-    // batch is refused the second time, as it would be in two statements.
+    // batch is refused the second time, as it would be in two statements. In key order, so that two
+    // batches that clash on several rows lock them in the same order instead of deadlocking.
     const first = new Map<string, NonceAsk>();
     for (const b of batch) {
       const id = `${b.accessKeyId}\u0000${b.nonce}`;
       if (!first.has(id)) first.set(id, b);
     }
-    const taken = new Set<string>();
-    for (const slice of chunks([...first.values()], 1000)) {
-      const values = sql.join(slice.map((b) => sql`(${b.accessKeyId}, ${b.nonce}, ${b.expiresAt})`));
-      const { rows } = await sql<{ access_key_id: string; nonce: string }>`INSERT INTO nonces
-        (access_key_id, nonce, expires_at) VALUES ${values}
-        ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
-        WHERE nonces.expires_at <= ${now}
-        RETURNING access_key_id, nonce`.execute(this.db);
-      for (const r of rows) taken.add(`${r.access_key_id}\u0000${r.nonce}`);
-    }
+    const rows = [...first.keys()].sort(compareText).map((id) => first.get(id) as NonceAsk);
+    const values = sql.join(rows.map((b) => sql`(${b.accessKeyId}, ${b.nonce}, ${b.expiresAt})`));
+    const { rows: taken } = await sql<{ access_key_id: string; nonce: string }>`INSERT INTO nonces
+      (access_key_id, nonce, expires_at) VALUES ${values}
+      ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+      WHERE nonces.expires_at <= ${now}
+      RETURNING access_key_id, nonce`.execute(this.db);
+    const fresh = new Set(taken.map((r) => `${r.access_key_id}\u0000${r.nonce}`));
     return batch.map((b) => {
       const id = `${b.accessKeyId}\u0000${b.nonce}`;
-      return first.get(id) === b && taken.has(id);
+      return first.get(id) === b && fresh.has(id);
     });
   }
 

@@ -7,13 +7,17 @@ export interface NonceAsk {
 }
 
 /**
- * Gathers the calls made in one turn of the event loop and answers them from one call of `run` (one
- * transaction, one statement), in the order asked; when `run` fails, every call of the batch fails.
+ * Gathers the calls made in one turn of the event loop and answers them from calls of `run` of at most
+ * `max` items each (each run one transaction or statement for the callers), in the order asked; when
+ * a run fails, every call of that run fails.
  */
 export class TurnBatch<T, R> {
   private pending: { item: T; resolve(result: R): void; reject(err: unknown): void }[] = [];
 
-  constructor(private readonly run: (items: T[]) => Promise<R[]>) {}
+  constructor(
+    private readonly run: (items: T[]) => Promise<R[]>,
+    private readonly max = Number.POSITIVE_INFINITY,
+  ) {}
 
   ask(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -23,8 +27,14 @@ export class TurnBatch<T, R> {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending;
+    const all = this.pending;
     this.pending = [];
+    const runs = [];
+    for (let i = 0; i < all.length; i += this.max) runs.push(this.runOne(all.slice(i, i + this.max)));
+    await Promise.all(runs);
+  }
+
+  private async runOne(batch: TurnBatch<T, R>["pending"]): Promise<void> {
     try {
       const results = await this.run(batch.map((p) => p.item));
       for (const [i, p] of batch.entries()) p.resolve(results[i] as R);

@@ -102,16 +102,20 @@ class SqliteNonces {
     // A batch is a write transaction of its own: another process's turn is waited out by
     // `whenNotBusy`, without holding up this event loop.
     this.db.pragma("busy_timeout = 0");
-    const transaction = this.db.transaction((batch: NonceAsk[]) => {
-      const now = (batch[0] as NonceAsk).now;
-      if (now - this.lastPurge >= 60_000) {
-        this.purge.run(now);
-        this.lastPurge = now;
-      }
+    const transaction = this.db.transaction((batch: NonceAsk[], purgeAt: number | undefined) => {
+      if (purgeAt !== undefined) this.purge.run(purgeAt);
       return batch.map((p) => this.insert.all(p.accessKeyId, p.nonce, p.expiresAt, p.now).length === 1);
     });
     // BEGIN IMMEDIATE: the file's write lock up front, so a busy file fails the BEGIN, before any insert.
-    this.batches = new TurnBatch((batch) => whenNotBusy(() => transaction.immediate(batch)));
+    this.batches = new TurnBatch(async (batch) => {
+      // The earliest clock of the batch: no row is purged that one of its requests would still refuse.
+      let now = Number.POSITIVE_INFINITY;
+      for (const p of batch) now = Math.min(now, p.now);
+      const purgeAt = now - this.lastPurge >= 60_000 ? now : undefined;
+      const fresh = await whenNotBusy(() => transaction.immediate(batch, purgeAt));
+      if (purgeAt !== undefined) this.lastPurge = purgeAt;
+      return fresh;
+    });
   }
 
   remember(accessKeyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
