@@ -104,6 +104,12 @@ export async function expectOk(env: OpEnv, api: ApiTarget, op: string, body: unk
   return JSON.parse(answer.body);
 }
 
+/** Registers `resources` through the admin import (set-up, unmeasured), in calls of at most 10,000. */
+export async function importAll(env: OpEnv, resources: unknown[]): Promise<void> {
+  for (let i = 0; i < resources.length; i += 10_000)
+    await env.adminImport({ resources: resources.slice(i, i + 10_000) });
+}
+
 export function target(api: AwsApi, op: string) {
   return `${api.targetPrefix}.${op}`;
 }

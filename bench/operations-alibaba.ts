@@ -7,6 +7,7 @@ import {
   BENCH_REMOVABLE,
   benchTags,
   ECS,
+  importAll,
   type OpDefinition,
   type OpEnv,
   type OpInstance,
@@ -71,8 +72,7 @@ async function register(env: OpEnv, pool: Pool, benchKeys = false): Promise<numb
     resourceId: pool.id(i),
     tags: benchKeys ? { ...tagsAt(i), ...BENCH_REMOVABLE } : tagsAt(i),
   }));
-  for (let i = 0; i < resources.length; i += 10_000)
-    await env.adminImport({ resources: resources.slice(i, i + 10_000) });
+  await importAll(env, resources);
   return count;
 }
 

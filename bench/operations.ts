@@ -16,6 +16,7 @@ import {
   distinctIndices,
   expectOk,
   failedResources,
+  importAll,
   KMS,
   type OpDefinition,
   type OpEnv,
@@ -70,8 +71,7 @@ async function registerKmsKeys(env: OpEnv, benchKeys = false): Promise<number> {
     arn: kmsKeyArnAt(i),
     tags: benchKeys ? { ...tagsAt(i), ...BENCH_REMOVABLE } : tagsAt(i),
   }));
-  for (let i = 0; i < resources.length; i += 10_000)
-    await env.adminImport({ resources: resources.slice(i, i + 10_000) });
+  await importAll(env, resources);
   return keys;
 }
 
@@ -310,13 +310,10 @@ export const OPERATIONS: OpDefinition[] = [
         for (const idx of distinctIndices(streamOf(UNTAG_SALT, i), env.n, 20)) prepared.add(idx);
       }
 
-      const all = [...prepared];
-      for (let start = 0; start < all.length; start += 10_000) {
-        const resources = all
-          .slice(start, start + 10_000)
-          .map((idx) => ({ ...importEntry(idx), tags: BENCH_REMOVABLE }));
-        await env.adminImport({ resources });
-      }
+      await importAll(
+        env,
+        [...prepared].map((idx) => ({ ...importEntry(idx), tags: BENCH_REMOVABLE })),
+      );
       const t = target(TAGGING, "UntagResources");
       const removed = new Set<number>();
       let draws = 0;

@@ -546,18 +546,17 @@ export class Listings {
       for (const t of q.tags) params.push(t.key, ...(t.value === undefined ? [] : [t.value]));
     }
     const scope = `FROM tag_type_values WHERE ${where.join(" AND ")}`;
-    const reader = this.reader;
-    const [total] = await reader.column<number>(
+    const [total] = await this.reader.column<number>(
       `SELECT COUNT(*) FROM (SELECT key, value ${scope} GROUP BY key, value) AS pairs`,
       params,
     );
     // Page numbers are the API's own: an offset into the scope's distinct pairs, not into resources.
-    const page = await reader.rows<[string, string]>(
+    const page = await this.reader.rows<[string, string]>(
       `SELECT key, value ${scope} GROUP BY key, value ORDER BY key, value LIMIT ? OFFSET ?`,
       [...params, q.limit, q.offset],
     );
     if (page.length === 0) return { total: Number(total ?? 0), items: [] };
-    const counted = await reader.rows<[string, string, string, number]>(
+    const counted = await this.reader.rows<[string, string, string, number]>(
       `SELECT key, value, resource_type, resources ${scope}
        AND (${page.map(() => "(key = ? AND value = ?)").join(" OR ")})`,
       [...params, ...page.flat()],

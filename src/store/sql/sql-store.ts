@@ -34,7 +34,7 @@ import { chunks, compareText, decodeTags, RESOURCE_SELECT, type ResourceRow, toR
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
-import { type NonceAsk, TurnBatch } from "./turn-batch.ts";
+import { earliestNow, type NonceAsk, TurnBatch } from "./turn-batch.ts";
 import { TurnSharedReads } from "./turn-reads.ts";
 
 export type { SqlEngine } from "./engine.ts";
@@ -49,9 +49,9 @@ const GROUP_COMMIT_MAX = 64;
  * long, hence a bound in time, about two commits of a full batch.
  */
 const GATHER_TURNS = 8;
+export const GATHER_MS = 10;
 /** Nonces in one PostgreSQL statement, at most (3 parameters each, of the 65,535 a statement may have). */
 const NONCE_BATCH_MAX = 1000;
-export const GATHER_MS = 10;
 
 interface PendingWrite {
   accountId: string;
@@ -168,8 +168,7 @@ export class SqlTagStore implements TagStore {
    * the request.
    */
   private async rememberNonces(batch: NonceAsk[]): Promise<boolean[]> {
-    let now = Number.POSITIVE_INFINITY;
-    for (const b of batch) now = Math.min(now, b.now);
+    const now = earliestNow(batch);
     if (now - this.lastNoncePurge >= 60_000) {
       this.lastNoncePurge = now;
       // Housekeeping: a failed purge must not fail the batch's requests (the next batch tries again).

@@ -7,6 +7,16 @@ export interface NonceAsk {
 }
 
 /**
+ * The earliest clock among a batch's nonces: what it may purge and take over by, so that no request of
+ * the batch finds gone a row its own clock would still have refused with.
+ */
+export function earliestNow(batch: NonceAsk[]): number {
+  let now = Number.POSITIVE_INFINITY;
+  for (const b of batch) now = Math.min(now, b.now);
+  return now;
+}
+
+/**
  * Gathers the calls made in one turn of the event loop and answers them from calls of `run` of at most
  * `max` items each (each run one transaction or statement for the callers), in the order asked; when
  * a run fails, every call of that run fails.

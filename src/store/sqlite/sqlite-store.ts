@@ -8,7 +8,7 @@ import { setBounded } from "../../bounded-map.ts";
 import type { SqlEngine, SqlExec } from "../sql/engine.ts";
 import type { DB } from "../sql/schema.ts";
 import { SqlTagStore } from "../sql/sql-store.ts";
-import { type NonceAsk, TurnBatch } from "../sql/turn-batch.ts";
+import { earliestNow, type NonceAsk, TurnBatch } from "../sql/turn-batch.ts";
 
 export const SQLITE_FILE = "tagd.sqlite";
 /** Signature nonces, apart from the tag data (see SqlEngine.nonces). */
@@ -108,9 +108,7 @@ class SqliteNonces {
     });
     // BEGIN IMMEDIATE: the file's write lock up front, so a busy file fails the BEGIN, before any insert.
     this.batches = new TurnBatch(async (batch) => {
-      // The earliest clock of the batch: no row is purged that one of its requests would still refuse.
-      let now = Number.POSITIVE_INFINITY;
-      for (const p of batch) now = Math.min(now, p.now);
+      const now = earliestNow(batch);
       const purgeAt = now - this.lastPurge >= 60_000 ? now : undefined;
       const fresh = await whenNotBusy(() => transaction.immediate(batch, purgeAt));
       if (purgeAt !== undefined) this.lastPurge = purgeAt;
