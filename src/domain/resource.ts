@@ -19,6 +19,15 @@ export interface Tag {
   value: string;
 }
 
+/**
+ * A resource as the inventory holds it, with the tags it carries now (none when never tagged), read
+ * in the same statement: a write's checks and a one-resource listing need no second read.
+ */
+export interface HeldResource extends ResourceRecord {
+  /** Sorted by key. */
+  tags: Tag[];
+}
+
 /** A resource with its tags, as the listing queries return it: what a listing shows, no more. */
 export interface TaggedResource {
   accountId: string;

@@ -1,6 +1,6 @@
 import type { Deps } from "../deps.ts";
 import { resolveResourceInput } from "../domain/inventory.ts";
-import type { ResourceRecord, Tag } from "../domain/resource.ts";
+import type { HeldResource, ResourceRecord, Tag } from "../domain/resource.ts";
 import { patternFilterMatches, tagFilterMatches } from "../domain/tag-match.ts";
 import { ALIBABA_TAG_RULES, perResourceLimit, textProblem } from "../domain/tags.ts";
 import type { ServiceError } from "../errors.ts";
@@ -58,17 +58,18 @@ export function duplicateKeys(keys: string[]): "exact" | "case" | undefined {
 }
 
 /**
- * The records of resources a write names, in the caller's account and the request's region; ids
- * already checked for their type's form by the caller. In strict inventory mode every one must be
- * registered (`notFound` otherwise). The canonical name carries the account and the region, so
- * another account's resource of the same id is simply not this one: it stays invisible.
+ * The records of resources a write names, in the caller's account and the request's region, with the
+ * tags they carry now (none for a resource tagd has not seen); ids already checked for their type's
+ * form by the caller. In strict inventory mode every one must be registered (`notFound` otherwise).
+ * The canonical name carries the account and the region, so another account's resource of the same
+ * id is simply not this one: it stays invisible.
  */
 export async function resolveRecords(
   ctx: AliyunContext,
   target: { region: string; service: string; resourceType: string },
   ids: string[],
   notFound: () => ServiceError,
-): Promise<ResourceRecord[]> {
+): Promise<HeldResource[]> {
   const records = [...new Set(ids)].map((resourceId) =>
     resolveResourceInput({ cloud: "alibaba", accountId: ctx.accountId, ...target, resourceId }),
   );
@@ -77,21 +78,7 @@ export async function resolveRecords(
     records.map((r) => r.name),
   );
   if (ctx.deps.inventory !== "open" && records.some((r) => !known.has(r.name))) throw notFound();
-  return records.map((r) => known.get(r.name) ?? r);
-}
-
-/** The tags the resources carry now, by name (none for a resource never tagged). */
-export async function currentTags(
-  ctx: AliyunContext,
-  region: string,
-  records: ResourceRecord[],
-): Promise<Map<string, Tag[]>> {
-  const tagged = await ctx.deps.store.getTagged(
-    ctx.accountId,
-    region,
-    records.map((r) => r.name),
-  );
-  return new Map(tagged.map((t) => [t.name, t.tags]));
+  return records.map((r) => known.get(r.name) ?? { ...r, tags: [] });
 }
 
 /** How many tags a resource would carry with `set` written over `current`. */
@@ -118,19 +105,18 @@ export interface WriteErrors {
 
 /**
  * Adds `tags` to every record, all or nothing as far as the request can tell: the per-resource limit
- * is checked on every resource before anything is written, and again by the store in each resource's
- * transaction (a concurrent writer that got there first makes this request fail on that resource).
+ * is checked on every resource (with the tags it was read with) before anything is written, and
+ * again by the store in each resource's transaction (a concurrent writer that got there first makes
+ * this request fail on that resource).
  */
 export async function addTags(
   ctx: AliyunContext,
-  region: string,
-  records: ResourceRecord[],
+  records: HeldResource[],
   tags: Tag[],
   errors: WriteErrors,
 ): Promise<void> {
-  const current = await currentTags(ctx, region, records);
   for (const record of records) {
-    const count = merged(current.get(record.name) ?? [], tags);
+    const count = merged(record.tags, tags);
     if (count > RULES.maxTagsPerResource) {
       throw errors.quota(
         `The resource ${record.resourceId} would have ${count} tags; a resource can have at most ${RULES.maxTagsPerResource}.`,

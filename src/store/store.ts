@@ -1,5 +1,6 @@
 import type { StoredTagPolicy } from "../domain/policies.ts";
 import type {
+  HeldResource,
   Noncompliance,
   ResourceImport,
   ResourceRecord,
@@ -33,7 +34,8 @@ export interface TagStore {
   upsertResources(items: ResourceImport[]): Promise<ImportResult>;
   deleteResources(keys: ResourceKey[]): Promise<number>;
   listInventory(query: InventoryQuery): Promise<Page<ResourceRecord>>;
-  getResources(accountId: string, names: string[]): Promise<Map<string, ResourceRecord>>;
+  /** The registered resources among `names`, by name, each with its current tags. */
+  getResources(accountId: string, names: string[]): Promise<Map<string, HeldResource>>;
 
   // Tags
   /** Applies each change in its own transaction; one change failing leaves the others in place. */

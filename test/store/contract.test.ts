@@ -44,6 +44,30 @@ for (const engine of ENGINES) {
       assert.equal(raced.filter(Boolean).length, 1);
     });
 
+    test("getResources gives each registered resource's current tags, by key; none before any", async () => {
+      const plain = ec2("i-held-plain", A, "eu-north-1");
+      const tagged = ec2("i-held-tagged", A, "eu-north-1");
+      await store.upsertResources([{ resource: plain }, { resource: tagged }]);
+      const read = async () =>
+        store.getResources(A, [plain.name, tagged.name, ec2("i-held-absent", A, "eu-north-1").name]);
+      let held = await read();
+      assert.deepEqual([...held.keys()].sort(), [plain.name, tagged.name].sort());
+      assert.deepEqual(held.get(plain.name)?.tags, []);
+      assert.deepEqual(held.get(tagged.name)?.tags, []);
+      await store.applyTagChanges(A, [
+        { resource: tagged, register: false, set: [tag("shelf", "a"), tag("aisle", "prod")], remove: [] },
+      ]);
+      held = await read();
+      assert.deepEqual(held.get(tagged.name)?.tags, [tag("aisle", "prod"), tag("shelf", "a")]);
+      assert.equal(held.get(tagged.name)?.resourceId, "i-held-tagged");
+      await store.applyTagChanges(A, [
+        { resource: tagged, register: false, set: [tag("aisle", "dev")], remove: ["shelf"] },
+      ]);
+      assert.deepEqual((await read()).get(tagged.name)?.tags, [tag("aisle", "dev")]);
+      // Another account asking for the same names sees nothing.
+      assert.equal((await store.getResources(B, [tagged.name])).size, 0);
+    });
+
     test("upsertResources counts created and updated, and keeps fields not given", async () => {
       const r = { ...ec2("i-up"), resourceGroupId: "rg-1", state: "Enabled" };
       assert.deepEqual(await store.upsertResources([{ resource: r }, { resource: ec2("i-up2") }]), {

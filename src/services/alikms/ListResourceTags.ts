@@ -1,5 +1,4 @@
 import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
-import { currentTags } from "../aliyun-common.ts";
 import { type AliKmsContext, resolveLegacyTarget } from "./common.ts";
 import { LEGACY_TARGET } from "./legacy.ts";
 
@@ -14,12 +13,13 @@ export const params = {
 
 export async function handler(ctx: AliKmsContext, req: ParamsOf<typeof params>) {
   const target = await resolveLegacyTarget(ctx, req);
-  const tags = target.known
-    ? ((await currentTags(ctx, target.record.region, [target.record])).get(target.record.name) ?? [])
-    : [];
   return {
     Tags: {
-      Tag: tags.map((t) => ({ KeyId: target.record.resourceId, TagKey: t.key, TagValue: t.value })),
+      Tag: target.record.tags.map((t) => ({
+        KeyId: target.record.resourceId,
+        TagKey: t.key,
+        TagValue: t.value,
+      })),
     },
   };
 }

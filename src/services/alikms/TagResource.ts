@@ -25,7 +25,7 @@ export async function handler(ctx: AliKmsContext, req: ParamsOf<typeof params>) 
   );
   const target = await resolveLegacyTarget(ctx, req);
   if (tags.length === 0) return {};
-  await addTags(ctx, target.record.region, [target.record], tags, {
+  await addTags(ctx, [target.record], tags, {
     ...BATCH_WRITE_ERRORS,
     notFound: target.notFound,
   });

@@ -32,6 +32,6 @@ export async function handler(ctx: AliKmsContext, req: ParamsOf<typeof params>) 
     (n, part) => `Tag.${n}.${part}`,
   );
   const records = await resolveTargets(ctx, region, req.ResourceType as string, req.ResourceId ?? []);
-  await addTags(ctx, region, records, tags, BATCH_WRITE_ERRORS);
+  await addTags(ctx, records, tags, BATCH_WRITE_ERRORS);
   return {};
 }

@@ -1,6 +1,6 @@
 import { ALIBABA_REGIONS, isAlibabaRegion } from "../../domain/alibaba-regions.ts";
 import { resolveResourceInput } from "../../domain/inventory.ts";
-import type { ResourceRecord, Tag } from "../../domain/resource.ts";
+import type { HeldResource, Tag } from "../../domain/resource.ts";
 import type { ServiceError } from "../../errors.ts";
 import type { ScalarSpec } from "../../protocols/aliyun-params.ts";
 import { invalidParameter } from "../../protocols/aliyun-rpc.ts";
@@ -105,7 +105,7 @@ export async function resolveTargets(
   region: string,
   resourceType: string,
   ids: string[],
-): Promise<ResourceRecord[]> {
+): Promise<HeldResource[]> {
   const form = requireResourceType(resourceType);
   if (ids.some((id) => !form.test(id))) throw aliKmsError("InvalidResourceId.NotFound");
   return resolveRecords(ctx, { region, service: SERVICE, resourceType }, ids, () =>
@@ -122,7 +122,8 @@ export const BATCH_WRITE_ERRORS: WriteErrors = {
 
 /** The one resource a legacy action (TagResource, UntagResource, ListResourceTags) names. */
 export interface LegacyTarget {
-  record: ResourceRecord;
+  /** With the tags it carries now (none when tagd has not seen it). */
+  record: HeldResource;
   /** Whether the inventory holds it (in open mode a resource tagd has not seen may still be named). */
   known: boolean;
   notFound(): ServiceError;
@@ -195,12 +196,12 @@ export async function resolveLegacyTarget(
     );
   }
   const [found] = held;
-  if (found) return { record: known.get(found.name) as ResourceRecord, known: true, notFound };
+  if (found) return { record: known.get(found.name) as HeldResource, known: true, notFound };
   if (ctx.deps.inventory !== "open") throw notFound();
   if (region === undefined) {
     throw notFound(
       `No region of the account holds it; to tag a ${resourceType} tagd has not seen, send RegionId${resourceType === "key" ? " or the key's ARN" : ""}.`,
     );
   }
-  return { record: recordIn(region), known: false, notFound };
+  return { record: { ...recordIn(region), tags: [] }, known: false, notFound };
 }

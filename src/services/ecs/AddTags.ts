@@ -24,6 +24,6 @@ export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
     [req.ResourceId as string],
     true,
   );
-  await addTags(ctx, region, records, tags, "OperationDenied.QuotaExceed");
+  await addTags(ctx, records, tags, "OperationDenied.QuotaExceed");
   return {};
 }

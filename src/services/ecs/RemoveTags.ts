@@ -1,6 +1,6 @@
 import type { ParamsOf } from "../../protocols/aliyun-params.ts";
 import { protocolError } from "../../protocols/aliyun-rpc.ts";
-import { currentTags, removeTags } from "../aliyun-common.ts";
+import { removeTags } from "../aliyun-common.ts";
 import {
   type EcsContext,
   LEGACY_PARAMS,
@@ -24,21 +24,12 @@ export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
     if (entry.Key === undefined) throw ecsError("InvalidTag.Mismatch", { n: i + 1 });
     requireRemovableKey(entry.Key, `Tag.${i + 1}.Key`);
   });
-  const records = await resolveTargets(
-    ctx,
-    region,
-    req.ResourceType as string,
-    [req.ResourceId as string],
-    true,
-  );
-  // A key goes only while it has the value the caller named; re-read if a concurrent write changed it.
+  const resolve = () =>
+    resolveTargets(ctx, region, req.ResourceType as string, [req.ResourceId as string], true);
+  // A key goes only while it has the value the caller named; read again if a concurrent write changed it.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const current = new Map(
-      ((await currentTags(ctx, region, records)).get(records[0]?.name ?? "") ?? []).map((t) => [
-        t.key,
-        t.value,
-      ]),
-    );
+    const records = await resolve();
+    const current = new Map((records[0]?.tags ?? []).map((t) => [t.key, t.value]));
     const keys = entries
       .filter((e) => e.Value === undefined || current.get(e.Key as string) === e.Value)
       .map((e) => e.Key as string);

@@ -31,6 +31,6 @@ export async function handler(ctx: EcsContext, req: ParamsOf<typeof params>) {
   const region = requireRegion(req.RegionId as string);
   const tags = validateTags(req.Tag ?? [], false);
   const records = await resolveTargets(ctx, region, req.ResourceType as string, req.ResourceId ?? [], false);
-  await addTags(ctx, region, records, tags, "QuotaExceed.Tags");
+  await addTags(ctx, records, tags, "QuotaExceed.Tags");
   return {};
 }

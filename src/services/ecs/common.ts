@@ -1,6 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { isAlibabaRegion } from "../../domain/alibaba-regions.ts";
-import type { ResourceRecord, Tag } from "../../domain/resource.ts";
+import type { HeldResource, Tag } from "../../domain/resource.ts";
 import type { ListSpec, ParamTable, ScalarSpec } from "../../protocols/aliyun-params.ts";
 import type { RpcContext } from "../../protocols/aliyun-rpc.ts";
 import {
@@ -115,7 +115,7 @@ export async function resolveTargets(
   resourceType: string,
   ids: string[],
   legacyOnly: boolean,
-): Promise<ResourceRecord[]> {
+): Promise<HeldResource[]> {
   const type = ecsResourceType(resourceType, legacyOnly);
   if (!type) throw ecsError("InvalidResourceType.NotFound");
   for (const id of ids) {
@@ -130,12 +130,11 @@ export async function resolveTargets(
 /** Adds `tags` to every record (see the shared `addTags`), answering the limit with `quotaCode`. */
 export async function addTags(
   ctx: EcsContext,
-  region: string,
-  records: ResourceRecord[],
+  records: HeldResource[],
   tags: Tag[],
   quotaCode: EcsErrorCode,
 ): Promise<void> {
-  await addAliyunTags(ctx, region, records, tags, {
+  await addAliyunTags(ctx, records, tags, {
     quota: (detail) =>
       quotaCode === "QuotaExceed.Tags" ? ecsError(quotaCode, { detail }) : ecsError(quotaCode),
     notFound: () => ecsError("InvalidResourceId.NotFound"),

@@ -1,5 +1,11 @@
 import type { Selectable } from "kysely";
-import type { Noncompliance, ResourceRecord, Tag, TaggedResource } from "../../domain/resource.ts";
+import type {
+  HeldResource,
+  Noncompliance,
+  ResourceRecord,
+  Tag,
+  TaggedResource,
+} from "../../domain/resource.ts";
 import type { DB } from "./schema.ts";
 
 /** A resources row as the tagging queries read it (RESOURCE_SELECT). */
@@ -7,6 +13,11 @@ export type ResourceRow = Selectable<DB["resources"]>;
 
 export const RESOURCE_SELECT =
   "rid, account_id, cloud, region, partition, service, resource_type, resource_id, name, resource_group_id, state, tagged, tag_count, tags_json";
+
+/** A resources row read whole (RESOURCE_SELECT) as the record it holds and the tags it carries. */
+export function toHeld(row: ResourceRow): HeldResource {
+  return { ...toRecord(row), tags: decodeTagList(row.tags_json) };
+}
 
 export function toRecord(row: Omit<ResourceRow, "tagged" | "tag_count" | "tags_json">): ResourceRecord {
   return {
@@ -58,6 +69,11 @@ export function decodeTags(json: string): Map<string, string> {
   return out;
 }
 
+/** `tags_json` as a list of tags, in its order (by key). */
+export function decodeTagList(json: string): Tag[] {
+  return (JSON.parse(json) as { Key: string; Value: string }[]).map((t) => ({ key: t.Key, value: t.Value }));
+}
+
 /** The columns a listing reads: few, because each column of each row costs as much as the query. */
 export const LISTING_SELECT = "rid, name, service, resource_type, tag_count, tags_json";
 
@@ -91,7 +107,7 @@ class Listed implements TaggedResource {
   }
 
   get tags(): Tag[] {
-    this.decoded ??= [...decodeTags(this.tagsJson)].map(([key, value]) => ({ key, value }));
+    this.decoded ??= decodeTagList(this.tagsJson);
     return this.decoded;
   }
 }

@@ -1,7 +1,7 @@
 import { type Kysely, Migrator, sql } from "kysely";
 import { setBounded } from "../../bounded-map.ts";
 import type { StoredTagPolicy } from "../../domain/policies.ts";
-import type { ResourceRecord, TaggedResource } from "../../domain/resource.ts";
+import type { HeldResource, ResourceRecord, TaggedResource } from "../../domain/resource.ts";
 import { type EngineName, migrations } from "../migrations/index.ts";
 import type {
   ComplianceCount,
@@ -30,7 +30,15 @@ import type { SqlEngine, SqlExec } from "./engine.ts";
 import { importResources } from "./import.ts";
 import { SqlJobQueue } from "./jobs.ts";
 import { Listings, typeClause, typeParams } from "./listing.ts";
-import { chunks, compareText, decodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
+import {
+  chunks,
+  compareText,
+  decodeTagList,
+  RESOURCE_SELECT,
+  type ResourceRow,
+  toHeld,
+  toRecord,
+} from "./rows.ts";
 import type { DB } from "./schema.ts";
 import { TagWriter } from "./tag-writes.ts";
 import { marks } from "./text.ts";
@@ -260,14 +268,14 @@ export class SqlTagStore implements TagStore {
     return { items: page.map(toRecord), cursor: more && last ? String(last.rid) : undefined };
   }
 
-  async getResources(accountId: string, names: string[]): Promise<Map<string, ResourceRecord>> {
-    const out = new Map<string, ResourceRecord>();
+  async getResources(accountId: string, names: string[]): Promise<Map<string, HeldResource>> {
+    const out = new Map<string, HeldResource>();
     for (const chunk of chunks([...new Set(names)], 500)) {
       const rows = await this.sqlEngine.reader.query<ResourceRow>(
         `SELECT ${RESOURCE_SELECT} FROM resources WHERE account_id = ? AND name IN (${marks(chunk.length)})`,
         [accountId, ...chunk],
       );
-      for (const row of rows) out.set(row.name, toRecord(row));
+      for (const row of rows) out.set(row.name, toHeld(row));
     }
     return out;
   }
@@ -540,7 +548,7 @@ export class SqlTagStore implements TagStore {
       for (const row of rows) {
         deltas.touch(accountId, row.region);
         if (!policy) continue;
-        const tags = [...decodeTags(row.tags_json)].map(([key, value]) => ({ key, value }));
+        const tags = decodeTagList(row.tags_json);
         const rid = Number(row.rid);
         await this.compliance.record(
           tx,
