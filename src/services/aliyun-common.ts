@@ -57,6 +57,23 @@ export function duplicateKeys(keys: string[]): "exact" | "case" | undefined {
   return undefined;
 }
 
+/** The record of an Alibaba resource of the caller's account, as its id names it. */
+function alibabaRecord(
+  ctx: AliyunContext,
+  target: { region: string; service: string; resourceType: string },
+  resourceId: string,
+): ResourceRecord {
+  const { region, service, resourceType } = target;
+  return resolveResourceInput({
+    cloud: "alibaba",
+    accountId: ctx.accountId,
+    region,
+    service,
+    resourceType,
+    resourceId,
+  });
+}
+
 /**
  * The records of resources a write names, in the caller's account and the request's region, with the
  * tags they carry now (none for a resource tagd has not seen); ids already checked for their type's
@@ -70,9 +87,7 @@ export async function resolveRecords(
   ids: string[],
   notFound: () => ServiceError,
 ): Promise<HeldResource[]> {
-  const records = [...new Set(ids)].map((resourceId) =>
-    resolveResourceInput({ cloud: "alibaba", accountId: ctx.accountId, ...target, resourceId }),
-  );
+  const records = [...new Set(ids)].map((resourceId) => alibabaRecord(ctx, target, resourceId));
   const known = await ctx.deps.store.getResources(
     ctx.accountId,
     records.map((r) => r.name),
@@ -227,33 +242,21 @@ async function tagRowsByIds(
   q: TagRowQuery,
   ids: string[],
   cursor: string | undefined,
+  resolved: HeldResource[] | undefined,
 ): Promise<TagRowPage> {
-  const names = ids.map(
-    (resourceId) =>
-      resolveResourceInput({
-        cloud: "alibaba",
-        accountId: ctx.accountId,
-        region: q.region,
-        service: q.service,
-        resourceType: q.resourceType,
-        resourceId,
-      }).name,
-  );
-  const tagged = await ctx.deps.store.getTagged(ctx.accountId, q.region, names);
-  const inGroup =
-    q.group === undefined
-      ? undefined
-      : await ctx.deps.store.getResources(
-          ctx.accountId,
-          tagged.map((t) => t.name),
-        );
+  let held = resolved;
+  if (!held) {
+    const names = ids.map((resourceId) => alibabaRecord(ctx, q, resourceId).name);
+    const known = await ctx.deps.store.getResources(ctx.accountId, names);
+    held = names.flatMap((name) => known.get(name) ?? []);
+  }
   const rows: TagRow[] = [];
-  for (const r of tagged) {
-    if (r.service !== q.service || r.resourceType !== q.resourceType) continue;
+  for (const r of held) {
+    if (r.service !== q.service || r.resourceType !== q.resourceType || r.tags.length === 0) continue;
     const tagMap = new Map(r.tags.map((t) => [t.key, t.value]));
     if (!q.exact.every((f) => tagFilterMatches(f, tagMap))) continue;
     if (!q.patterns.every((f) => patternFilterMatches(f, tagMap))) continue;
-    if (inGroup && inGroup.get(r.name)?.resourceGroupId !== q.group) continue;
+    if (q.group !== undefined && r.resourceGroupId !== q.group) continue;
     rows.push(...rowsOf(r.name, q.resourceType, r.tags));
   }
   const start = cursor === undefined ? 0 : Number(cursor);
@@ -299,7 +302,13 @@ const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 export async function tagRowPage(
   ctx: AliyunContext,
   q: TagRowQuery,
-  request: { ids: string[]; query: string; token: string | undefined },
+  request: {
+    ids: string[];
+    /** The resources `ids` name, when the caller has read them already (with their tags). */
+    resolved?: HeldResource[];
+    query: string;
+    token: string | undefined;
+  },
 ): Promise<{ rows: TagRow[]; nextToken?: string }> {
   const binding = { accountId: ctx.accountId, region: q.region, query: request.query };
   const cursor =
@@ -308,7 +317,7 @@ export async function tagRowPage(
       : ctx.deps.tokens.open(request.token, binding, TOKEN_TTL_MS);
   const page =
     request.ids.length > 0
-      ? await tagRowsByIds(ctx, q, request.ids, cursor)
+      ? await tagRowsByIds(ctx, q, request.ids, cursor, request.resolved)
       : await tagRowsByQuery(ctx, q, cursor);
   return {
     rows: page.rows,

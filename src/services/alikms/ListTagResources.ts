@@ -39,7 +39,7 @@ export async function handler(ctx: AliKmsContext, req: Request) {
   const resourceType = req.ResourceType as string;
   const ids = [...new Set(req.ResourceId ?? [])];
   // Named resources must exist as a write would need them (their form; in strict mode, registered).
-  await resolveTargets(ctx, region, resourceType, ids);
+  const resolved = await resolveTargets(ctx, region, resourceType, ids);
   const exact = (req.Tag ?? []).map((t, i) => {
     if (t.Key === undefined)
       throw invalidParameter(`Tag.${i + 1}.Key`, "a tag needs its key to be searched for");
@@ -63,7 +63,7 @@ export async function handler(ctx: AliKmsContext, req: Request) {
     pageRows: PAGE_ROWS,
     badToken: () => invalidParameter("NextToken", "it is not a token this query issued"),
   };
-  const page = await tagRowPage(ctx, rowQuery, { ids, query, token: req.NextToken });
+  const page = await tagRowPage(ctx, rowQuery, { ids, resolved, query, token: req.NextToken });
   // "If NextToken is empty ("NextToken": ""), no next page exists."
   return { NextToken: page.nextToken ?? "", TagResources: { TagResource: page.rows } };
 }
