@@ -85,6 +85,11 @@ export interface RpcContext<Deps> {
 
 export interface RpcAction<Deps, T extends ParamTable = ParamTable> {
   params: T;
+  /**
+   * The action only reads: it may run while its request's nonce is being recorded (see
+   * AliyunRpcPipeline.handle); an action that writes runs only after.
+   */
+  readOnly?: boolean;
   // biome-ignore lint/suspicious/noExplicitAny: each action narrows its own input through `params`.
   handler(ctx: RpcContext<Deps>, input: any): Promise<object>;
 }

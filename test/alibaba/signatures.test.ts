@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AddTagsRequest, AddTagsRequestTag } from "@alicloud/ecs20140526";
+import { AddTagsRequest, AddTagsRequestTag, ListTagResourcesRequest } from "@alicloud/ecs20140526";
 import {
   ALIBABA_KEY,
   ALIBABA_SIGNATURES,
@@ -31,10 +31,11 @@ before(async () => {
 });
 after(() => server.stop(true));
 
-/** Sends one AddTags through a recording proxy and returns the request the SDK made. */
+/** Sends one AddTags (or `call`) through a recording proxy and returns the request the SDK made. */
 async function capture(
   options: (typeof ALIBABA_SIGNATURES)[number]["options"],
   id: string,
+  call: (client: ReturnType<TestServer["ecs"]>) => Promise<unknown> = (client) => client.addTags(addTags(id)),
 ): Promise<Captured> {
   const proxy = await recordingProxy(server);
   try {
@@ -42,7 +43,7 @@ async function capture(
     const client = server.ecs(REGION, undefined, options);
     // Point the client at the proxy: the SDK signs the proxy's host, which the proxy passes on.
     client._endpoint = `127.0.0.1:${port}`;
-    await client.addTags(addTags(id));
+    await call(client);
     assert.equal(proxy.captured.length, 1);
     return proxy.captured[0] as Captured;
   } finally {
@@ -102,6 +103,34 @@ for (const { name, options } of ALIBABA_SIGNATURES) {
       assert.equal(again.body.Code, "SignatureNonceUsed");
       assert.equal(again.body.Message, "Specified signature nonce was used already.");
       assert.deepEqual(await ecsTagsOf(server, `i-${sig}replay`), { env: "later" });
+    });
+
+    test("a replayed read is SignatureNonceUsed (400), without what the read found", async () => {
+      // A read runs while its nonce is recorded (readOnly actions); the nonce's verdict still decides.
+      await server.ecs(REGION, undefined, options).addTags(addTags(`i-${sig}readreplay`, "secret", "s3cr3t"));
+      const list = (client: ReturnType<TestServer["ecs"]>) =>
+        client.listTagResources(
+          new ListTagResourcesRequest({
+            regionId: REGION,
+            resourceType: "instance",
+            resourceId: [`i-${sig}readreplay`],
+          }),
+        );
+      const first = await capture(options, `i-${sig}readreplay`, list);
+      const again = await send(server.url, first);
+      assert.equal(again.status, 400);
+      assert.equal(again.body.Code, "SignatureNonceUsed");
+      assert.equal(again.body.TagResources, undefined);
+      assert.doesNotMatch(JSON.stringify(again.body), /s3cr3t/);
+      // A read the action refuses, replayed: the replay is what answers, not the read's own error.
+      const refused = await capture(options, `i-${sig}readreplay`, (client) =>
+        client
+          .listTagResources(new ListTagResourcesRequest({ regionId: REGION, resourceType: "nonsense" }))
+          .catch((err: { code?: string }) => assert.equal(err.code, "InvalidResourceType.NotFound")),
+      );
+      const refusedAgain = await send(server.url, refused);
+      assert.equal(refusedAgain.status, 400);
+      assert.equal(refusedAgain.body.Code, "SignatureNonceUsed");
     });
 
     test("a tampered parameter is SignatureDoesNotMatch (400)", async () => {

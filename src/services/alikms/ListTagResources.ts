@@ -17,6 +17,9 @@ import {
 /** "By default, 200 rows are returned" (seed 002); a resource's rows are never split across pages. */
 export const PAGE_ROWS = 200;
 
+/** Reads only: runs while the request's nonce is recorded. */
+export const readOnly = true;
+
 export const params = {
   RegionId: REGION_ID,
   ResourceType: RESOURCE_TYPE,

@@ -25,6 +25,9 @@ const COUNTED: Readonly<Record<string, string>> = {
   volume: "Volume",
 };
 
+/** Reads only: runs while the request's nonce is recorded. */
+export const readOnly = true;
+
 export const params = {
   RegionId: REGION_ID,
   ResourceType: { type: "string", maxLength: 64 },

@@ -20,6 +20,9 @@ export const PAGE_ROWS = 50;
 /** The tag key that asks for a resource group instead of a tag. */
 export const RESOURCE_GROUP_KEY = "acs:rm:rgId";
 
+/** Reads only: runs while the request's nonce is recorded. */
+export const readOnly = true;
+
 export const params = {
   RegionId: TAG_SERVICE_REGION_ID,
   ResourceType: TAG_SERVICE_RESOURCE_TYPE,
