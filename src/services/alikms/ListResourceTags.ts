@@ -2,13 +2,13 @@ import type { ParamsOf, ParamTable } from "../../protocols/aliyun-params.ts";
 import { type AliKmsContext, resolveLegacyTarget } from "./common.ts";
 import { LEGACY_TARGET } from "./legacy.ts";
 
+/** Reads only: runs while the request's nonce is recorded. */
+export const readOnly = true;
+
 /**
  * ListResourceTags (legacy): the tags of one key, by key, as the SDK's model reads them:
  * `{"Tags":{"Tag":[{"KeyId","TagKey","TagValue"}]}}`.
  */
-/** Reads only: runs while the request's nonce is recorded. */
-export const readOnly = true;
-
 export const params = {
   RegionId: LEGACY_TARGET.RegionId,
   KeyId: { ...LEGACY_TARGET.KeyId, required: true },

@@ -23,10 +23,10 @@ export async function handler(ctx: KmsContext, req: Infer<typeof input>) {
   const key = resolveKey(ctx, req.KeyId as string);
   const binding = { accountId: ctx.accountId, region: ctx.region, query: `ListResourceTags\n${key.name}` };
   const after = req.Marker === undefined ? undefined : ctx.deps.tokens.open(req.Marker, binding);
-  const [tagged] = await ctx.deps.store.getTagged(ctx.accountId, ctx.region, [key.name]);
-  // A key registered but never tagged is not among the tagged resources; it still exists.
-  if (!tagged && !(await findKey(ctx, key))) throw keyNotFound(key.name);
-  const all = [...(tagged?.tags ?? [])].sort(byKey);
+  // One lookup, with the key's tags (none when never tagged).
+  const held = await findKey(ctx, key);
+  if (!held) throw keyNotFound(key.name);
+  const all = [...held.tags].sort(byKey);
   const rest = after === undefined ? all : all.filter((t) => t.key > after);
   const limit = req.Limit ?? DEFAULT_LIMIT;
   const page = rest.slice(0, limit);

@@ -1,7 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import { parseArn } from "../../domain/arn.ts";
 import { describeKeyState, isKmsKeyId, keyStateOf } from "../../domain/kms-keys.ts";
-import type { ResourceRecord, Tag } from "../../domain/resource.ts";
+import type { HeldResource, ResourceRecord, Tag } from "../../domain/resource.ts";
 import { AWS_TAG_RULES, reservedPrefixOf } from "../../domain/tags.ts";
 import type { AwsJsonContext } from "../../protocols/aws-json.ts";
 import type { TagRefusal } from "../../store/store.ts";
@@ -87,7 +87,7 @@ export function keyNotFound(arn: string) {
 }
 
 /** The key as the inventory has it, or undefined. */
-export async function findKey(ctx: KmsContext, key: ResourceRecord): Promise<ResourceRecord | undefined> {
+export async function findKey(ctx: KmsContext, key: ResourceRecord): Promise<HeldResource | undefined> {
   return (await ctx.deps.store.getResources(ctx.accountId, [key.name])).get(key.name);
 }
 
