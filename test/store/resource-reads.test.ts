@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { openStore } from "../../src/store/open.ts";
 import { PgExec } from "../../src/store/postgres/pg-exec.ts";
-import { ENGINES, ec2 } from "./engines.ts";
+import { ENGINES, ec2, openFresh } from "./engines.ts";
 
 const A = "111111111111";
 const B = "222222222222";
@@ -14,9 +13,7 @@ const postgres = ENGINES.find((e) => e.name === "postgres");
  */
 describe("PostgreSQL getResources of one turn read together", { skip: postgres?.skip }, () => {
   test("one statement per account, each caller its own names and records, writes before it seen", async () => {
-    const scratch = await (postgres as (typeof ENGINES)[number]).scratch();
-    const store = await openStore(scratch);
-    await store.migrate();
+    const { store, dispose } = await openFresh(postgres as (typeof ENGINES)[number]);
     const query = PgExec.prototype.query;
     let lookups = 0;
     PgExec.prototype.query = function (this: PgExec, text, params) {
@@ -54,10 +51,12 @@ describe("PostgreSQL getResources of one turn read together", { skip: postgres?.
         { key: "k", value: "later" },
       ]);
       assert.equal(lookups, 3);
+      // Asking for no names sends nothing.
+      assert.equal((await store.getResources(A, [])).size, 0);
+      assert.equal(lookups, 3);
     } finally {
       PgExec.prototype.query = query;
-      await store.close();
-      await scratch.dispose();
+      await dispose();
     }
   });
 });

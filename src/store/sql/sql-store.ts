@@ -278,6 +278,8 @@ export class SqlTagStore implements TagStore {
   }
 
   async getResources(accountId: string, names: string[]): Promise<Map<string, HeldResource>> {
+    // Nothing to look up (ListTagResources by tag resolves its empty id list): no statement.
+    if (names.length === 0) return new Map();
     if (this.resourceReads) return this.resourceReads.ask({ accountId, names });
     const out = new Map<string, HeldResource>();
     for (const chunk of chunks([...new Set(names)], 500)) {
