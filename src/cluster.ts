@@ -38,6 +38,7 @@ export async function superviseWorkers(count: number, logLevel: string): Promise
       let listening = false;
       worker.once("listening", () => {
         listening = true;
+        log.info({ worker: worker.process.pid }, "worker listening");
         resolve(worker);
       });
       worker.once("exit", (code, signal) => {
