@@ -36,6 +36,10 @@ export interface LoadOptions {
   serverPid?: number;
   /** The database server's command name (`postgres`), to count its CPU apart. */
   databaseComm?: string;
+  /** The number of the first iteration (a run continuing another one's: mergeLoads). */
+  firstIteration?: number;
+  /** Return the measured latencies too (sorted), for mergeLoads. */
+  keepLatencies?: boolean;
 }
 
 export interface LoadResult {
@@ -56,6 +60,8 @@ export interface LoadResult {
   iterations: number;
   /** CPU use during the measured window, where /proc can be read. */
   cpu?: CpuShare;
+  /** With keepLatencies: every measured latency, in ms, ascending. */
+  latencies?: Float64Array;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -91,7 +97,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let count = 0;
   let requests = 0;
   let errors = 0;
-  let next = 0;
+  let next = options.firstIteration ?? 0;
   const errorKinds: Record<string, number> = {};
   const errorSamples: string[] = [];
 
@@ -174,5 +180,60 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     maxMs: count > 0 ? (sorted[count - 1] as number) : Number.NaN,
     iterations: next,
     cpu: cpuShare(cpuAtStart, cpuAtEnd),
+    ...(options.keepLatencies ? { latencies: sorted } : {}),
+  };
+}
+
+/**
+ * Runs of one load taken in slices (with keepLatencies), as one: requests over the slices' measured
+ * seconds, percentiles of all their latencies, CPU shares weighted by each slice's length.
+ */
+export function mergeLoads(runs: LoadResult[]): LoadResult {
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  const requests = runs.reduce((a, r) => a + r.requests, 0);
+  const total = runs.reduce((a, r) => a + (r.latencies?.length ?? 0), 0);
+  const sorted = new Float64Array(total);
+  let at = 0;
+  for (const r of runs) {
+    if (!r.latencies) throw new Error("mergeLoads needs runs taken with keepLatencies");
+    sorted.set(r.latencies, at);
+    at += r.latencies.length;
+  }
+  sorted.sort();
+  let sum = 0;
+  for (const l of sorted) sum += l;
+  const errorKinds: Record<string, number> = {};
+  for (const r of runs)
+    for (const [k, v] of Object.entries(r.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + v;
+  const shares = runs.filter((r) => r.cpu !== undefined);
+  const weighted = (pick: (c: CpuShare) => number | undefined) =>
+    shares.reduce((a, r) => a + (pick(r.cpu as CpuShare) ?? 0) * r.seconds, 0) /
+    shares.reduce((a, r) => a + r.seconds, 0);
+  const cpu: CpuShare | undefined =
+    shares.length === runs.length && shares.length > 0
+      ? {
+          server: weighted((c) => c.server),
+          bench: weighted((c) => c.bench),
+          ...(shares.every((r) => r.cpu?.database !== undefined)
+            ? { database: weighted((c) => c.database) }
+            : {}),
+          other: weighted((c) => c.other),
+          capacity: weighted((c) => c.capacity),
+        }
+      : undefined;
+  return {
+    requests,
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    errorKinds,
+    errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, 3),
+    seconds,
+    rps: requests / seconds,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    meanMs: total > 0 ? sum / total : Number.NaN,
+    maxMs: total > 0 ? (sorted[total - 1] as number) : Number.NaN,
+    iterations: runs[runs.length - 1]?.iterations ?? 0,
+    ...(cpu ? { cpu } : {}),
+    latencies: sorted,
   };
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { latencyChart } from "./chart.ts";
 import { admin } from "./http.ts";
-import { type LoadResult, runLoad } from "./load.ts";
+import { type LoadOptions, type LoadResult, mergeLoads, runLoad } from "./load.ts";
 import { type ApiTarget, IMPORT_OP, OPERATIONS, type OpDefinition, TAGGING } from "./operations.ts";
 import { cleanupAll, installExitHandlers, startNode } from "./processes.ts";
 import {
@@ -19,6 +19,7 @@ import {
   fmtN,
   markdownReport,
   type OpResult,
+  RATIO_TARGETS,
   type SizeResult,
   targetsText,
   textReport,
@@ -161,8 +162,15 @@ const fmt = (r: LoadResult) =>
       ` other ${r.cpu.other.toFixed(0)}%`
     : "");
 
-/** The bare node:http server, driven like tagd: same generator, same signing of a GetTagKeys call. */
-async function measureCeiling(options: Options): Promise<LoadResult> {
+/** The bare node:http server of the ceiling, started once and kept idle between its runs. */
+interface Bare {
+  port: number;
+  pid: number;
+  signer: SigV4Signer;
+  stop(): Promise<void>;
+}
+
+async function startBare(): Promise<Bare> {
   let onPort!: (port: number) => void;
   const listening = new Promise<number>((resolve) => {
     onPort = resolve;
@@ -172,33 +180,92 @@ async function measureCeiling(options: Options): Promise<LoadResult> {
     if (match) onPort(Number(match[1]));
   });
   const timeout = setTimeout(() => child.stop(), 30_000);
-  const port = await Promise.race([
-    listening,
-    new Promise<number>((_, reject) =>
-      child.process.once("exit", () => reject(new Error(`the bare server exited: ${child.output()}`))),
-    ),
-  ]);
-  clearTimeout(timeout);
   try {
+    const port = await Promise.race([
+      listening,
+      new Promise<number>((_, reject) =>
+        child.process.once("exit", () => reject(new Error(`the bare server exited: ${child.output()}`))),
+      ),
+    ]);
     const signer = new SigV4Signer({
       credentials: CREDENTIALS,
       region: "us-east-1",
       service: TAGGING.signingName,
       host: `127.0.0.1:${port}`,
     });
-    const target = `${TAGGING.targetPrefix}.GetTagKeys`;
-    return await runLoad({
-      port,
-      concurrency: options.concurrency,
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
-      signer,
-      make: () => ({ target, body: "{}" }),
-      serverPid: child.pid,
-    });
+    return { port, pid: child.pid, signer, stop: () => child.stop() };
   } finally {
-    await child.stop();
+    clearTimeout(timeout);
   }
+}
+
+/** The bare server driven like tagd: same generator, same signing of a GetTagKeys call. */
+function driveBare(
+  bare: Bare,
+  concurrency: number,
+  warmupMs: number,
+  durationMs: number,
+  keepLatencies = false,
+): Promise<LoadResult> {
+  const target = `${TAGGING.targetPrefix}.GetTagKeys`;
+  return runLoad({
+    port: bare.port,
+    concurrency,
+    warmupMs,
+    durationMs,
+    signer: bare.signer,
+    make: () => ({ target, body: "{}" }),
+    serverPid: bare.pid,
+    keepLatencies,
+  });
+}
+
+/**
+ * An operation with a ratio target is measured in SLICES slices, alternating with slices of the bare
+ * server (ABBA: the server first in every other pair), and its ratio is to the bare server's rate over
+ * its own slices. This machine's speed drifts within seconds (the bare server at 20,282 req/s and
+ * 13,970 four seconds later), so a ratio to a ceiling measured at another time says as much about the
+ * moment as about tagd; slices a second long, taken in turn, see the same moments. Each slice after the first has a
+ * short warm-up of its own (the connections are opened again).
+ */
+const SLICES = 5;
+const SLICE_WARMUP_MS = 250;
+async function measureAlongside(
+  bare: Bare,
+  options: Options,
+  load: Omit<LoadOptions, "warmupMs" | "durationMs" | "firstIteration" | "keepLatencies">,
+): Promise<{ result: LoadResult; ceiling: LoadResult }> {
+  const sliceMs = options.durationMs / SLICES;
+  const ops: LoadResult[] = [];
+  const bares: LoadResult[] = [];
+  let next = 0;
+  const op = async (warmupMs: number) => {
+    const run = await runLoad({
+      ...load,
+      warmupMs,
+      durationMs: sliceMs,
+      firstIteration: next,
+      keepLatencies: true,
+    });
+    next = run.iterations;
+    ops.push(run);
+  };
+  const bareSlice = async () => {
+    bares.push(await driveBare(bare, options.concurrency, SLICE_WARMUP_MS, sliceMs, true));
+  };
+  for (let k = 0; k < SLICES; k++) {
+    const warmupMs = k === 0 ? options.warmupMs : SLICE_WARMUP_MS;
+    if (k % 2 === 0) {
+      await op(warmupMs);
+      await bareSlice();
+    } else {
+      await bareSlice();
+      await op(warmupMs);
+    }
+  }
+  const { latencies: _op, ...result } = mergeLoads(ops);
+  const { latencies: _bare, ...ceiling } = mergeLoads(bares);
+  return { result, ceiling };
 }
 
 async function measureSize(
@@ -206,6 +273,7 @@ async function measureSize(
   n: number,
   options: Options,
   ceilingRps: number,
+  bare: Bare,
 ): Promise<SizeResult> {
   const size: SizeResult = { n, ops: [], failures: [] };
   log(`\n[${engine} N=${fmtN(n)}] starting tagd`);
@@ -235,7 +303,7 @@ async function measureSize(
         `${size.import.tags.toLocaleString("en-US")} tags in ${size.import.seconds.toFixed(1)} s`,
     );
 
-    for (const op of options.ops) await measureOp(op, tagd, n, options, ceilingRps, size);
+    for (const op of options.ops) await measureOp(op, tagd, n, options, ceilingRps, size, bare);
   } catch (err) {
     size.error = (err as Error).message;
     log(`  !! ${engine} N=${fmtN(n)} stopped: ${size.error}`);
@@ -255,7 +323,9 @@ async function measureOp(
   options: Options,
   ceilingRps: number,
   size: SizeResult,
+  bare: Bare,
 ): Promise<void> {
+  const sliced = RATIO_TARGETS.some((t) => t.op === op.id);
   const env = {
     n,
     pid: tagd.pid,
@@ -287,17 +357,24 @@ async function measureOp(
       log(`  !! ${op.label}: set-up failed, not measured: ${reason}`);
       return;
     }
-    const result = await runLoad({
+    const load = {
       port: tagd.port,
       concurrency: options.concurrency,
-      warmupMs: options.warmupMs,
-      durationMs: options.durationMs,
       signer: tagd.signer(op.api),
-      make: (i) => instance.request(i),
+      make: (i: number) => instance.request(i),
       failed: instance.failed,
       serverPid: tagd.pid,
       ...(tagd.engine === "postgres" ? { databaseComm: "postgres" } : {}),
-    });
+    };
+    let result: LoadResult;
+    let alongside: OpResult["alongside"];
+    if (sliced) {
+      const both = await measureAlongside(bare, options, load);
+      result = both.result;
+      alongside = { ceiling: both.ceiling.rps, ratio: result.rps / both.ceiling.rps, slices: SLICES };
+    } else {
+      result = await runLoad({ ...load, warmupMs: options.warmupMs, durationMs: options.durationMs });
+    }
     const note = instance.note?.();
     const measured: OpResult = {
       ...result,
@@ -306,12 +383,19 @@ async function measureOp(
       kind: op.kind,
       ratio: result.rps / ceilingRps,
       attempts: 1,
+      ...(alongside ? { alongside } : {}),
       ...(note ? { note } : {}),
     };
     log(
       `  ${op.label.padEnd(40)} ${fmt(result)}  ${((result.rps / ceilingRps) * 100).toFixed(1)}% of ceiling` +
         (result.errors > 0 ? `   <-- ERRORS ${JSON.stringify(result.errorKinds)}` : ""),
     );
+    if (alongside) {
+      log(
+        `    ${(alongside.ratio * 100).toFixed(1)}% of the ceiling alongside it (${SLICES} slices each, alternating; ` +
+          `the bare server ${Math.round(alongside.ceiling).toLocaleString("en-US")} req/s over its slices)`,
+      );
+    }
     if (note) log(`    note: ${note}`);
     if (!tagd.child.alive()) throw new Error(`tagd exited during ${op.label}:\n${tagd.child.output()}`);
     if (!best || (measured.cpu?.other ?? 0) < (best.cpu?.other ?? 0)) best = { ...measured };
@@ -328,9 +412,9 @@ async function measureOp(
  * Measures the ceiling, again (up to three times in all) while other processes take more than
  * BUSY_OTHER_PCT of a core: a ceiling measured low would flatter every ratio.
  */
-async function measureCeilingQuietly(options: Options, runs: LoadResult[]): Promise<void> {
+async function measureCeilingQuietly(options: Options, bare: Bare, runs: LoadResult[]): Promise<void> {
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const run = await measureCeiling(options);
+    const run = await driveBare(bare, options.concurrency, options.warmupMs, options.durationMs);
     runs.push(run);
     log(`  ${fmt(run)}`);
     if ((run.cpu?.other ?? 0) <= BUSY_OTHER_PCT) return;
@@ -364,21 +448,23 @@ async function main() {
   );
 
   log("\n[ceiling] bare node:http server");
+  const bare = await startBare();
   const ceilingRuns: LoadResult[] = [];
-  await measureCeilingQuietly(options, ceilingRuns);
+  await measureCeilingQuietly(options, bare, ceilingRuns);
 
   const engines: EngineResult[] = [];
   for (const engine of options.engines) {
     const result: EngineResult = { engine, sizes: [] };
     engines.push(result);
     for (const n of options.sizes[engine]) {
-      result.sizes.push(await measureSize(engine, n, options, ceilingOf(ceilingRuns).rps));
+      result.sizes.push(await measureSize(engine, n, options, ceilingOf(ceilingRuns).rps, bare));
     }
   }
 
   // Measured again at the end, in case the machine was busier at the start; the better run counts.
   log("\n[ceiling] bare node:http server, again");
-  await measureCeilingQuietly(options, ceilingRuns);
+  await measureCeilingQuietly(options, bare, ceilingRuns);
+  await bare.stop();
   const ceiling = ceilingOf(ceilingRuns);
   const rates = ceilingRuns.map((r) => r.rps);
   const spread = (Math.max(...rates) - Math.min(...rates)) / Math.max(...rates);
