@@ -70,6 +70,19 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
 }
 
+/** The latency figures of a run from its latencies in ms, ascending. */
+function latencyStats(sorted: Float64Array): Pick<LoadResult, "p50Ms" | "p99Ms" | "meanMs" | "maxMs"> {
+  let sum = 0;
+  for (const l of sorted) sum += l;
+  const count = sorted.length;
+  return {
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    meanMs: count > 0 ? sum / count : Number.NaN,
+    maxMs: count > 0 ? (sorted[count - 1] as number) : Number.NaN,
+  };
+}
+
 function errorLabel(status: number, body: string): string {
   let type = "";
   try {
@@ -164,8 +177,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     for (const t of timers) clearTimeout(t);
   }
   const sorted = latencies.subarray(0, count).sort();
-  let sum = 0;
-  for (const l of sorted) sum += l;
   const seconds = options.durationMs / 1000;
   return {
     requests,
@@ -174,10 +185,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errorSamples,
     seconds,
     rps: requests / seconds,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    meanMs: count > 0 ? sum / count : Number.NaN,
-    maxMs: count > 0 ? (sorted[count - 1] as number) : Number.NaN,
+    ...latencyStats(sorted),
     iterations: next,
     cpu: cpuShare(cpuAtStart, cpuAtEnd),
     ...(options.keepLatencies ? { latencies: sorted } : {}),
@@ -200,8 +208,6 @@ export function mergeLoads(runs: LoadResult[]): LoadResult {
     at += r.latencies.length;
   }
   sorted.sort();
-  let sum = 0;
-  for (const l of sorted) sum += l;
   const errorKinds: Record<string, number> = {};
   for (const r of runs)
     for (const [k, v] of Object.entries(r.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + v;
@@ -228,10 +234,7 @@ export function mergeLoads(runs: LoadResult[]): LoadResult {
     errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, 3),
     seconds,
     rps: requests / seconds,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    meanMs: total > 0 ? sum / total : Number.NaN,
-    maxMs: total > 0 ? (sorted[total - 1] as number) : Number.NaN,
+    ...latencyStats(sorted),
     iterations: runs[runs.length - 1]?.iterations ?? 0,
     ...(cpu ? { cpu } : {}),
     latencies: sorted,
