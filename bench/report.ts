@@ -337,25 +337,37 @@ function rssTarget(results: BenchResults): TargetResult {
   return { target, status: peak < 400 * MB ? "PASS" : "FAIL", measured: fmtMb(peak) };
 }
 
+/**
+ * The size at which PostgreSQL's reads are compared with SQLite's. The two are measured many minutes
+ * apart, so there every read is measured alongside the bare server too, and the comparison is of
+ * their shares of it (see RATIO_TARGETS).
+ */
+export const COMPARED_N = 100_000;
+
 function postgresTarget(results: BenchResults): TargetResult {
-  const target = "PostgreSQL within 2× of SQLite on every read at N=100k (req/s)";
-  const lite = findSize(results, "sqlite", 100_000);
-  const pg = findSize(results, "postgres", 100_000);
+  const target =
+    "PostgreSQL within 2× of SQLite on every read at N=100k (req/s, each over the bare server alongside)";
+  const lite = findSize(results, "sqlite", COMPARED_N);
+  const pg = findSize(results, "postgres", COMPARED_N);
   if (!lite || !pg) return { target, status: "N/A", measured: "needs N=100k on both engines" };
-  let worst = { label: "", factor: 0 };
+  let worst = { label: "", factor: 0, raw: 0 };
   let busy = false;
   for (const op of pg.ops.filter((o) => o.kind === "read")) {
     const base = lite.ops.find((o) => o.id === op.id);
     if (!base) continue;
-    const factor = base.rps / op.rps;
+    const raw = base.rps / op.rps;
+    const factor = base.alongside && op.alongside ? base.alongside.ratio / op.alongside.ratio : raw;
     busy ||= disturbed(op) || disturbed(base);
-    if (factor > worst.factor) worst = { label: op.label, factor };
+    if (factor > worst.factor) worst = { label: op.label, factor, raw };
   }
   if (worst.factor === 0) return { target, status: "N/A", measured: "no read measured on both engines" };
   return {
     target,
     status: worst.factor <= 2 ? "PASS" : "FAIL",
-    measured: `worst: SQLite ${worst.factor.toFixed(2)}× PostgreSQL (${worst.label})${busy ? BUSY_CAVEAT : ""}`,
+    measured:
+      `worst: SQLite ${worst.factor.toFixed(2)}× PostgreSQL (${worst.label}` +
+      (worst.raw === worst.factor ? "" : `; ${worst.raw.toFixed(2)}× in plain req/s`) +
+      `)${busy ? BUSY_CAVEAT : ""}`,
   };
 }
 

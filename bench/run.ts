@@ -13,6 +13,7 @@ import {
   type BenchResults,
   BUSY_OTHER_PCT,
   type Ceiling,
+  COMPARED_N,
   ceilingLine,
   type EngineResult,
   evaluateTargets,
@@ -325,7 +326,8 @@ async function measureOp(
   size: SizeResult,
   bare: Bare,
 ): Promise<void> {
-  const sliced = RATIO_TARGETS.some((t) => t.op === op.id);
+  // The ratio targets, and every read at the size where the engines are compared.
+  const sliced = RATIO_TARGETS.some((t) => t.op === op.id) || (op.kind === "read" && n === COMPARED_N);
   const env = {
     n,
     pid: tagd.pid,
