@@ -9,9 +9,9 @@ export interface OpResult extends LoadResult {
   /** Requests/s over the ceiling's requests/s. */
   ratio: number;
   /**
-   * For an operation with a ratio target, measured in slices alternating with slices of the bare
-   * server: the bare server's requests/s over its slices, and this operation's over that — what the
-   * target is judged on.
+   * For an operation with a ratio target, and every read at COMPARED_N, measured in slices
+   * alternating with slices of the bare server: the bare server's requests/s over its slices, and this
+   * operation's over that — what the targets are judged on.
    */
   alongside?: { ceiling: number; ratio: number; slices: number };
   note?: string;
@@ -226,9 +226,9 @@ export function markdownReport(results: BenchResults): string {
       `same signing: ${fmtInt(results.ceiling.rps)} req/s, p50 ${fmtMs(results.ceiling.p50Ms)} ms, ` +
       `p99 ${fmtMs(results.ceiling.p99Ms)} ms (runs at the start and at the end: ` +
       `${results.ceiling.runs.map((r) => fmtInt(r.rps)).join(", ")} req/s; the best one counts for "% of ` +
-      'ceiling"). The operations with a ratio target are measured in slices alternating with slices of the ' +
-      'same server ("% of ceiling alongside": their rate over its rate in its slices); the targets are judged ' +
-      "on that.",
+      'ceiling"). The operations with a ratio target, and every read at N = 100k, are measured in slices ' +
+      'alternating with slices of the same server ("% of ceiling alongside": their rate over its rate in its ' +
+      "slices); the ratio targets, and PostgreSQL against SQLite, are judged on that.",
   ];
   for (const engine of results.engines) {
     out.push("", `## ${engine.engine === "sqlite" ? "SQLite" : "PostgreSQL"}`, "");
