@@ -223,11 +223,12 @@ function driveBare(
 
 /**
  * An operation with a ratio target, and every read at COMPARED_N, is measured in SLICES slices,
- * alternating with slices of the bare server (ABBA: the server first in every other pair), and its ratio is to the bare server's rate over
- * its own slices. This machine's speed drifts within seconds (the bare server at 20,282 req/s and
- * 13,970 four seconds later), so a ratio to a ceiling measured at another time says as much about the
- * moment as about tagd; slices a second long, taken in turn, see the same moments. Each slice after the first has a
- * short warm-up of its own (the connections are opened again).
+ * alternating with slices of the bare server (ABBA: the server first in every other pair), and its
+ * ratio is to the bare server's rate over its own slices. This machine's speed drifts within seconds
+ * (the bare server at 20,282 req/s and 13,970 four seconds later), so a ratio to a ceiling measured at
+ * another time says as much about the moment as about tagd; slices a second long, taken in turn, see
+ * the same moments. Each slice after the first has a short warm-up of its own (the connections are
+ * opened again).
  */
 const SLICES = 5;
 const SLICE_WARMUP_MS = 250;
