@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { latencyChart } from "./chart.ts";
+import { settled } from "./cpu.ts";
 import { admin } from "./http.ts";
 import { type LoadOptions, type LoadResult, mergeLoads, runLoad } from "./load.ts";
 import { type ApiTarget, IMPORT_OP, OPERATIONS, type OpDefinition, TAGGING } from "./operations.ts";
@@ -253,6 +254,9 @@ async function measureAlongside(
     ops.push(run);
   };
   const bareSlice = async () => {
+    // Not while tagd still works off the operation's slice (its checkpointer, after writes): that
+    // would slow the bare server and flatter the operation's ratio.
+    if (load.serverPid !== undefined) await settled(load.serverPid);
     bares.push(await driveBare(bare, options.concurrency, SLICE_WARMUP_MS, sliceMs, true));
   };
   for (let k = 0; k < SLICES; k++) {
