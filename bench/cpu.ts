@@ -115,19 +115,16 @@ export function cpuShare(a: Snapshot | undefined, b: Snapshot | undefined): CpuS
 
 /**
  * Waits (at most `maxMs`) until the process tree of `pid` has used at most a tenth of a core over
- * 100 ms, e.g. tagd's checkpointer still copying a write load's WAL back, which would otherwise slow a
- * measurement that follows. Returns the milliseconds waited. Where /proc cannot be read, returns at once.
+ * 100 ms, e.g. tagd's checkpointer still copying a write load's WAL back, which would otherwise slow
+ * a measurement that follows. Where /proc cannot be read, returns at once.
  */
-export async function settled(pid: number, maxMs = 2000): Promise<number> {
+export async function settled(pid: number, maxMs = 2000): Promise<void> {
   const started = Date.now();
   let last = readTicks(pid)?.server;
-  if (last === undefined) return 0;
-  while (Date.now() - started < maxMs) {
+  while (last !== undefined && Date.now() - started < maxMs) {
     await new Promise((r) => setTimeout(r, 100));
     const now = readTicks(pid)?.server;
-    if (now === undefined) return Date.now() - started;
-    if (now - last <= 1) return Date.now() - started;
+    if (now === undefined || now - last <= 1) return;
     last = now;
   }
-  return Date.now() - started;
 }

@@ -25,16 +25,19 @@ async function databaseUrlOf(scratch: Scratch): Promise<string | undefined> {
   return url.toString().replace(/options=([^&]*)/, (_, v: string) => `options=${v.replace(/\+/g, "%20")}`);
 }
 
-/** The pids that logged a line matching `re` (pino's JSON lines carry the process id). */
-function pidsLogging(output: string, re: RegExp): Set<number> {
+/**
+ * The process ids in the log lines matching `re`, in the order they first appear: each line's own
+ * (`pid`, pino's), or another field of it that names a process.
+ */
+function pidsLogging(output: string, re: RegExp, field: "pid" | "worker" = "pid"): Set<number> {
   const pids = new Set<number>();
   for (const line of output.split("\n")) {
     if (!re.test(line)) continue;
     try {
-      const pid = (JSON.parse(line) as { pid?: number }).pid;
+      const pid = (JSON.parse(line) as Record<string, number | undefined>)[field];
       if (pid !== undefined) pids.add(pid);
     } catch {
-      // not a log line
+      // not a log line, or one still being written
     }
   }
   return pids;
@@ -45,16 +48,7 @@ function pidsLogging(output: string, re: RegExp): Set<number> {
  * no guide: they reach the shared output before or after the primary's, as the processes run.
  */
 function workersListening(output: string): Set<number> {
-  const pids = new Set<number>();
-  for (const line of output.split("\n")) {
-    if (!line.includes('"msg":"worker listening"')) continue;
-    try {
-      pids.add((JSON.parse(line) as { worker: number }).worker);
-    } catch {
-      // a line still being written
-    }
-  }
-  return pids;
+  return pidsLogging(output, /"msg":"worker listening"/, "worker");
 }
 
 /** An SDK client with a connection of its own, opened now: the primary hands connections out in turn. */
