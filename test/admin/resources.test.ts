@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, before, test } from "node:test";
 import {
   GetResourcesCommand,
@@ -13,6 +14,7 @@ import {
   KEY_B,
   startServer,
   type TestServer,
+  tag,
   testConfig,
 } from "../helpers.ts";
 
@@ -545,4 +547,60 @@ test("resources can be imported with their tags, system tags included, within th
   });
   assert.equal(longValue.status, 400);
   assert.match(longValue.body.error.message, /resources\[0\]: tag "k"/);
+});
+
+test("reads sent while a large import call is written are answered before it ends", async () => {
+  // A server of its own: the call's 20,000 resources stay out of the other tests' counts.
+  const own = await startServer();
+  try {
+    const client = own.tagging();
+    await tag(client, [ec2Arn("i-0beforeimport001")], { env: "prod" });
+    const resources = Array.from({ length: 20_000 }, (_, i) => ({
+      arn: ec2Arn(`i-0import${String(i).padStart(9, "0")}`),
+      tags: { team: `team-${i % 50}`, owner: `owner-${i % 700}`, Name: `resource-${i}` },
+    }));
+    const body = JSON.stringify({ resources });
+    const order: string[] = [];
+    const url = new URL(`${own.url}/admin/v1/resources`);
+    let sendRead: () => void = () => {};
+    const readSent = new Promise<void>((resolve) => (sendRead = resolve));
+    const imported = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk) => (text += chunk));
+          res.on("end", () => {
+            order.push("import");
+            resolve({ status: res.statusCode ?? 0, text });
+          });
+        },
+      );
+      req.on("error", reject);
+      // The read goes out once the whole body is with tagd (and a little later), when the call is
+      // being worked on; before, tagd answered nothing else until the call was written.
+      req.end(body, () => setTimeout(sendRead, 20));
+    });
+    await readSent;
+    const keys = await client.send(new GetTagKeysCommand({}));
+    order.push("read");
+    assert.deepEqual(keys.TagKeys, ["env"], "the read sees what was committed before the call");
+    const done = await imported;
+    assert.equal(done.status, 200, done.text);
+    assert.deepEqual(JSON.parse(done.text), { created: 20_000, updated: 0, tags: 60_000 });
+    assert.deepEqual(order, ["read", "import"]);
+    assert.deepEqual((await client.send(new GetTagKeysCommand({}))).TagKeys, [
+      "Name",
+      "env",
+      "owner",
+      "team",
+    ]);
+  } finally {
+    await own.stop(true);
+  }
 });
