@@ -71,7 +71,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** The latency figures of a run from its latencies in ms, ascending. */
-function latencyStats(sorted: Float64Array): Pick<LoadResult, "p50Ms" | "p99Ms" | "meanMs" | "maxMs"> {
+export function latencyStats(sorted: Float64Array): Pick<LoadResult, "p50Ms" | "p99Ms" | "meanMs" | "maxMs"> {
   let sum = 0;
   for (const l of sorted) sum += l;
   const count = sorted.length;

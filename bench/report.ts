@@ -1,5 +1,5 @@
 import type { LoadResult } from "./load.ts";
-import type { ImportResult } from "./seed.ts";
+import { type ImportResult, PROBE_EVERY_MS } from "./seed.ts";
 import type { Engine } from "./tagd.ts";
 
 export interface OpResult extends LoadResult {
@@ -113,7 +113,11 @@ function importLine(imp: ImportResult): string {
     ((imp.cpu?.other ?? 0) > BUSY_OTHER_PCT
       ? `; other processes took ${imp.cpu?.other.toFixed(0)}% of a core meanwhile`
       : "") +
-    ")"
+    ")" +
+    (imp.reads
+      ? `; a GetTagKeys every ${PROBE_EVERY_MS} ms meanwhile (${fmtInt(imp.reads.count)}): p50 ${imp.reads.p50Ms.toFixed(1)} ms, ` +
+        `p99 ${imp.reads.p99Ms.toFixed(1)} ms, max ${imp.reads.maxMs.toFixed(1)} ms`
+      : "")
   );
 }
 

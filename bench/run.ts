@@ -303,7 +303,7 @@ async function measureSize(
     if (probe.status !== 200) throw new Error(`a signed GetTagKeys answered ${probe.status}: ${probe.body}`);
 
     log(`[${engine} N=${fmtN(n)}] seeding through the admin bulk import`);
-    size.import = await bulkImport(tagd, n, log);
+    size.import = await bulkImport(tagd, n, log, () => tagd.call(TAGGING, "GetTagKeys", {}));
     log(
       `  admin bulk import: ${size.import.resources.toLocaleString("en-US")} resources, ` +
         `${size.import.tags.toLocaleString("en-US")} tags in ${size.import.seconds.toFixed(1)} s`,

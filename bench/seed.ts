@@ -2,6 +2,7 @@ import { once } from "node:events";
 import http from "node:http";
 import { type CpuShare, cpuShare, cpuSnapshot } from "./cpu.ts";
 import { importEntry } from "./inventory.ts";
+import { latencyStats } from "./load.ts";
 import { ADMIN_TOKEN, type TagdInstance } from "./tagd.ts";
 
 export const IMPORT_CHUNK = 10_000;
@@ -18,7 +19,12 @@ export interface ImportResult {
   chunks: number;
   /** CPU use during the import, where /proc can be read. */
   cpu?: CpuShare;
+  /** The reads sent meanwhile, one every PROBE_EVERY_MS (see `bulkImport`). */
+  reads?: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
 }
+
+/** The pause between two reads sent while the import runs. */
+export const PROBE_EVERY_MS = 20;
 
 interface Body {
   text: string;
@@ -69,12 +75,14 @@ function postChunk(port: number, agent: http.Agent, body: string, flushed: () =>
 /**
  * Seeds N resources with their tags through the admin bulk import, in chunks of 10,000, one request at
  * a time; the next chunk's body is built while the server works on the current one. Measured as the
- * "admin bulk import" operation.
+ * "admin bulk import" operation. Meanwhile `read` (a signed GetTagKeys) is sent one at a time, every
+ * PROBE_EVERY_MS, and its latencies kept: how long a request waits behind an import call.
  */
 export async function bulkImport(
   tagd: TagdInstance,
   n: number,
   log: (line: string) => void,
+  read: () => Promise<{ status: number; body: string }>,
 ): Promise<ImportResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let clientMs = 0;
@@ -92,6 +100,18 @@ export async function bulkImport(
   const cpuAtStart = cpuSnapshot(tagd.pid, databaseComm);
   const started = performance.now();
   let lastReport = started;
+  let importing = true;
+  const readLatencies: number[] = [];
+  const reading = (async () => {
+    while (importing) {
+      const t = performance.now();
+      const answer = await read();
+      if (answer.status !== 200)
+        throw new Error(`a read during the import answered ${answer.status}: ${answer.body}`);
+      readLatencies.push(performance.now() - t);
+      await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
+    }
+  })();
   try {
     for (let start = 0; start < n; ) {
       let flushed!: () => void;
@@ -127,9 +147,12 @@ export async function bulkImport(
       }
     }
   } finally {
+    importing = false;
     agent.destroy();
   }
   const seconds = (performance.now() - started) / 1000;
+  await reading;
+  const sorted = Float64Array.from(readLatencies).sort();
   const cpu = cpuShare(cpuAtStart, cpuSnapshot(tagd.pid, databaseComm));
   return {
     resources: n,
@@ -140,5 +163,6 @@ export async function bulkImport(
     clientSeconds: clientMs / 1000,
     chunks,
     ...(cpu ? { cpu } : {}),
+    ...(sorted.length > 0 ? { reads: { count: sorted.length, ...latencyStats(sorted) } } : {}),
   };
 }
