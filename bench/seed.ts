@@ -107,6 +107,7 @@ export async function bulkImport(
   let lastReport = started;
   let importing = true;
   const readLatencies: number[] = [];
+  // Its failure is kept, not left unhandled while the import goes on, and thrown once the import is done.
   const reading = (async () => {
     while (importing) {
       const t = performance.now();
@@ -116,7 +117,10 @@ export async function bulkImport(
       readLatencies.push(performance.now() - t);
       await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
     }
-  })();
+  })().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   try {
     for (let start = 0; start < n; ) {
       let flushed!: () => void;
@@ -156,9 +160,10 @@ export async function bulkImport(
     agent.destroy();
   }
   const seconds = (performance.now() - started) / 1000;
-  await reading;
-  const sorted = Float64Array.from(readLatencies).sort();
   const cpu = cpuShare(cpuAtStart, cpuSnapshot(tagd.pid, databaseComm));
+  const readFailure = await reading;
+  if (readFailure) throw readFailure;
+  const sorted = Float64Array.from(readLatencies).sort();
   return {
     resources: n,
     tags,
