@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import http from "node:http";
+import { nextTurn } from "../src/turns.ts";
 import { type CpuShare, cpuShare, cpuSnapshot } from "./cpu.ts";
 import { importEntry } from "./inventory.ts";
 import { latencyStats } from "./load.ts";
@@ -20,7 +21,7 @@ export interface ImportResult {
   /** CPU use during the import, where /proc can be read. */
   cpu?: CpuShare;
   /** The reads sent meanwhile, one every PROBE_EVERY_MS (see `bulkImport`). */
-  reads?: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
+  reads?: { count: number } & ReturnType<typeof latencyStats>;
 }
 
 /** The pause between two reads sent while the import runs. */
@@ -40,7 +41,7 @@ async function chunkBody(start: number, end: number): Promise<Body> {
   const entries = [];
   let tags = 0;
   for (let i = start; i < end; i++) {
-    if (i > start && (i - start) % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > start && (i - start) % 1000 === 0) await nextTurn();
     const entry = importEntry(i);
     tags += Object.keys(entry.tags).length;
     entries.push(entry);
