@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
-import { CHECKPOINTER_NICE } from "../../src/store/sqlite/sqlite-store.ts";
-import { ENGINES, openFresh } from "./engines.ts";
+import Database from "better-sqlite3";
+import { openStore } from "../../src/store/open.ts";
+import { CHECKPOINTER_NICE, SQLITE_FILE } from "../../src/store/sqlite/sqlite-store.ts";
+import { ENGINES, ec2, openFresh } from "./engines.ts";
 
 const SQLITE = ENGINES.find((e) => e.name === "sqlite");
 if (!SQLITE) throw new Error("no SQLite engine under test");
@@ -38,5 +41,65 @@ test("the SQLite checkpointer thread runs below the event loop's priority, never
     for (const tid of threads()) assert.ok(niceOf(tid) >= own, `thread ${tid} raised above the process`);
   } finally {
     await dispose();
+  }
+});
+
+/** 2,000 resources with 10 tags each (call `call`'s own ARNs): a large call, of ~700 WAL pages. */
+function largeCall(call: number) {
+  return Array.from({ length: 2000 }, (_, i) => ({
+    resource: ec2(`i-wal${call}x${String(i).padStart(6, "0")}`),
+    tags: Array.from({ length: 10 }, (_, k) => ({ key: `k${k}`, value: `v${call}-${i}-${k}` })),
+  }));
+}
+
+/**
+ * SQLite starts the WAL over only when a write transaction begins with every frame copied back. Import
+ * calls sent back to back began while the checkpointer was still copying the last one, so the WAL
+ * grew call after call until a commit checkpointed it on the event loop. A large call now waits
+ * (bounded) for the checkpointer first: the WAL file (which SQLite never shrinks) stays one call long.
+ */
+test("back-to-back large imports start the SQLite WAL over each time (sqlite)", async () => {
+  const scratch = await SQLITE.scratch();
+  const store = await openStore(scratch);
+  try {
+    await store.migrate();
+    const wal = () => statSync(join(scratch.dataDir, `${SQLITE_FILE}-wal`)).size;
+    await store.upsertResources(largeCall(0));
+    const oneCall = wal();
+    for (let call = 1; call <= 5; call++) await store.upsertResources(largeCall(call));
+    assert.ok(
+      wal() < 2 * oneCall,
+      `the WAL is ${wal()} bytes after 6 calls, ${oneCall} after the first: it did not start over`,
+    );
+  } finally {
+    await store.close();
+    await scratch.dispose();
+  }
+});
+
+/** The wait is bounded: a reader's open snapshot keeps the checkpointer from catching up, not the import. */
+test("a large import does not wait for a checkpoint that a reader's snapshot holds back (sqlite)", {
+  timeout: 30_000,
+}, async () => {
+  const scratch = await SQLITE.scratch();
+  const store = await openStore(scratch);
+  const reader = new Database(join(scratch.dataDir, SQLITE_FILE));
+  try {
+    await store.migrate();
+    await store.upsertResources(largeCall(0));
+    // A read transaction holding its snapshot: frames committed after it cannot be copied back.
+    reader.exec("BEGIN");
+    reader.prepare("SELECT COUNT(*) FROM resources").get();
+    for (let call = 1; call <= 3; call++) {
+      const result = await store.upsertResources(largeCall(call));
+      assert.equal(result.created, 2000);
+    }
+    reader.exec("COMMIT");
+    const page = await store.listInventory({ accountId: "111111111111", limit: 1 });
+    assert.equal(page.items.length, 1);
+  } finally {
+    reader.close();
+    await store.close();
+    await scratch.dispose();
   }
 });

@@ -47,8 +47,11 @@ export interface SqlEngine {
    * instances (PostgreSQL). SQLite's reader has `PRAGMA data_version` for that instead.
    */
   scopeRevisions: boolean;
-  /** Runs `fn` in a write transaction that serialises with other writers of the same resource. */
-  writeTransaction<T>(fn: (exec: SqlExec) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a write transaction that serialises with other writers of the same resource.
+   * `large`: it will write many pages (a bulk call), which SQLite prepares for (see LARGE_WAIT_MS).
+   */
+  writeTransaction<T>(fn: (exec: SqlExec) => Promise<T>, options?: { large?: boolean }): Promise<T>;
   /**
    * Where signature nonces are kept, when not in the `nonces` table of the database: SQLite keeps them
    * in a file of their own, so that a request's nonce write does not count as a change of the tag

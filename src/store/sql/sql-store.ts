@@ -58,6 +58,8 @@ const GROUP_COMMIT_MAX = 64;
  */
 const GATHER_TURNS = 8;
 export const GATHER_MS = 10;
+/** Admin calls of at least this many resources are large transactions (SqlEngine.writeTransaction). */
+const LARGE_CALL = 1000;
 /** Nonces in one PostgreSQL statement, at most (3 parameters each, of the 65,535 a statement may have). */
 const NONCE_BATCH_MAX = 1000;
 
@@ -217,35 +219,40 @@ export class SqlTagStore implements TagStore {
 
   upsertResources(items: ResourceImport[]): Promise<ImportResult> {
     if (items.length === 0) return Promise.resolve({ created: 0, updated: 0, tags: 0 });
-    return this.sqlEngine.writeTransaction((exec) =>
-      importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items, this.compliance),
+    return this.sqlEngine.writeTransaction(
+      (exec) =>
+        importResources(exec, this.sqlEngine.rowLocks, this.sqlEngine.scopeRevisions, items, this.compliance),
+      { large: items.length >= LARGE_CALL },
     );
   }
 
   async deleteResources(keys: ResourceKey[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.sqlEngine.writeTransaction(async (tx) => {
-      const deltas = new CounterDeltas();
-      let deleted = 0;
-      // In name order, as tag writes lock them: concurrent writers wait instead of deadlocking.
-      const ordered = [...keys].sort((a, b) => compareText(a.name, b.name));
-      for (const key of ordered) {
-        const [row] = await tx.query<
-          Pick<ResourceRow, "rid" | "region" | "tags_json" | "cloud" | "service" | "resource_type">
-        >(
-          `SELECT rid, region, tags_json, cloud, service, resource_type FROM resources WHERE account_id = ? AND name = ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
-          [key.accountId, key.name],
-        );
-        if (!row) continue;
-        await this.writer.dropAll(tx, key.accountId, row, deltas);
-        deltas.touch(key.accountId, row.region);
-        await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
-        await this.compliance.clear(tx, key.accountId, [row.rid]);
-        deleted++;
-      }
-      await deltas.apply(tx, this.sqlEngine.scopeRevisions);
-      return deleted;
-    });
+    return this.sqlEngine.writeTransaction(
+      async (tx) => {
+        const deltas = new CounterDeltas();
+        let deleted = 0;
+        // In name order, as tag writes lock them: concurrent writers wait instead of deadlocking.
+        const ordered = [...keys].sort((a, b) => compareText(a.name, b.name));
+        for (const key of ordered) {
+          const [row] = await tx.query<
+            Pick<ResourceRow, "rid" | "region" | "tags_json" | "cloud" | "service" | "resource_type">
+          >(
+            `SELECT rid, region, tags_json, cloud, service, resource_type FROM resources WHERE account_id = ? AND name = ?${this.sqlEngine.rowLocks ? " FOR UPDATE" : ""}`,
+            [key.accountId, key.name],
+          );
+          if (!row) continue;
+          await this.writer.dropAll(tx, key.accountId, row, deltas);
+          deltas.touch(key.accountId, row.region);
+          await tx.query("DELETE FROM resources WHERE account_id = ? AND rid = ?", [key.accountId, row.rid]);
+          await this.compliance.clear(tx, key.accountId, [row.rid]);
+          deleted++;
+        }
+        await deltas.apply(tx, this.sqlEngine.scopeRevisions);
+        return deleted;
+      },
+      { large: keys.length >= LARGE_CALL },
+    );
   }
 
   async listInventory(q: InventoryQuery): Promise<Page<ResourceRecord>> {
