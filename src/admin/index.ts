@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../deps.ts";
 import { bearerMatches } from "./auth.ts";
+import { parseAdminJson } from "./bulk-json.ts";
 import { adminError, registerResourceRoutes } from "./resources.ts";
 import { registerTagPolicyRoutes } from "./tag-policies.ts";
 
@@ -34,7 +35,7 @@ export function registerAdmin(app: FastifyInstance, deps: Deps) {
         return;
       }
       try {
-        request.body = JSON.parse(request.body.toString("utf8"));
+        request.body = await parseAdminJson(request.body.toString("utf8"));
       } catch (err) {
         return adminError(
           reply,

@@ -6,6 +6,7 @@ import {
   GetTagKeysCommand,
   TagResourcesCommand,
 } from "@aws-sdk/client-resource-groups-tagging-api";
+import { SLICED_MIN_CHARS } from "../../src/admin/bulk-json.ts";
 import {
   ACCOUNT_A,
   ACCOUNT_B,
@@ -603,4 +604,47 @@ test("reads sent while a large import call is written are answered before it end
   } finally {
     await own.stop(true);
   }
+});
+
+test("a large call's body is read in pieces: its values arrive intact, its problems keep their places", async () => {
+  // Over SLICED_MIN_CHARS, with values that look like the JSON around them.
+  const awkward = ['say "hi"', "a\\b\\", "},{", '"],"x":[', "[[ ]]", "a, b", '\\"}', "ünï ☃"];
+  const resources = Array.from({ length: 3000 }, (_, i) => ({
+    arn: ec2Arn(`i-0pieces${String(i).padStart(9, "0")}`, ACCOUNT_A, "ap-south-2"),
+    tags: { "piece-test": `${awkward[i % awkward.length]} ${i} ${"p".repeat(100)}`, n: String(i) },
+  }));
+  const text = JSON.stringify({ resources });
+  assert.ok(text.length > SLICED_MIN_CHARS * 1.5, `${text.length} characters`);
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+
+  // A problem in a later piece is named by its place in the whole body.
+  const bad = JSON.stringify({ resources: resources.map((r, i) => (i === 2500 ? { ...r, region: "" } : r)) });
+  const refused = await raw("POST", "/admin/v1/resources", { body: bad, headers });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error.code, "InvalidRequest");
+  assert.match(refused.body.error.message, /^resources\[2500\]\.region: /);
+  // A broken large body is refused with JSON.parse's own message.
+  const broken = text.replace(/\},\{/g, (m, at: number) => (at > 400_000 && at < 400_400 ? "},,{" : m));
+  assert.notEqual(broken, text);
+  const notJson = await raw("POST", "/admin/v1/resources", { body: broken, headers });
+  assert.equal(notJson.status, 400);
+  assert.equal(notJson.body.error.code, "InvalidJson");
+  assert.match(notJson.body.error.message, /JSON/);
+
+  const post = await raw("POST", "/admin/v1/resources", { body: text, headers });
+  assert.equal(post.status, 200, JSON.stringify(post.body));
+  assert.deepEqual(post.body, { created: 3000, updated: 0, tags: 6000 });
+  const client = server.tagging("ap-south-2");
+  const seen = new Map<string, Record<string, string>>();
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new GetResourcesCommand({ TagFilters: [{ Key: "piece-test" }], PaginationToken: token }),
+    );
+    for (const m of page.ResourceTagMappingList ?? [])
+      seen.set(m.ResourceARN ?? "", Object.fromEntries((m.Tags ?? []).map((t) => [t.Key, t.Value])));
+    token = page.PaginationToken || undefined;
+  } while (token);
+  assert.equal(seen.size, 3000);
+  for (const r of resources) assert.deepEqual(seen.get(r.arn), r.tags, r.arn);
 });
