@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { countTurns } from "../turns.ts";
 import { ENGINES, ec2, openFresh } from "./engines.ts";
 
 const SQLITE = ENGINES.find((e) => e.name === "sqlite");
@@ -19,16 +20,7 @@ test("an import gives the event loop turns between its chunks and its slices of 
       resource: ec2(`i-turns${String(i).padStart(6, "0")}`),
       tags: Array.from({ length: 10 }, (_, k) => ({ key: `k${k}`, value: `v${i % (k + 3)}` })),
     }));
-    let turns = 0;
-    let importing = true;
-    const count = () => {
-      if (!importing) return;
-      turns++;
-      setImmediate(count);
-    };
-    setImmediate(count);
-    const result = await store.upsertResources(items);
-    importing = false;
+    const { value: result, turns } = await countTurns(() => store.upsertResources(items));
     assert.deepEqual(result, { created: 2000, updated: 0, tags: 20_000 });
     // 3 turns between the 4 chunks, 5 before the 5 slices (the first after the last chunk).
     assert.ok(turns >= 8, `the event loop turned ${turns} times during the import`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseAdminJson, SLICED_MIN_CHARS } from "../../src/admin/bulk-json.ts";
+import { countTurns } from "../turns.ts";
 
 /** Values that look like the structure the parser cuts at: quotes, escapes, brackets and commas. */
 const AWKWARD = [
@@ -114,17 +115,8 @@ test("a large body that is not valid JSON fails with JSON.parse's own error", as
 
 test("a large bulk body is parsed with turns of the event loop between its pieces", async () => {
   const text = body(12_000);
-  let turns = 0;
-  let parsing = true;
-  const count = () => {
-    if (!parsing) return;
-    turns++;
-    setImmediate(count);
-  };
-  setImmediate(count);
-  const parsed = (await parseAdminJson(text)) as { resources: unknown[] };
-  parsing = false;
-  assert.equal(parsed.resources.length, 12_000);
+  const { value, turns } = await countTurns(() => parseAdminJson(text));
+  assert.equal((value as { resources: unknown[] }).resources.length, 12_000);
   const pieces = Math.floor(text.length / SLICED_MIN_CHARS);
   assert.ok(turns >= pieces, `${turns} turns for ${text.length} characters`);
 });
