@@ -44,23 +44,25 @@ export function openSqliteStore(
     writesAtOnce: false,
     arrayParams: false,
     reader,
-    async writeTransaction(fn, options) {
-      // Outside Kysely's connection: other writes go on meanwhile.
-      if (options?.large) await checkpointer.caughtUp(LARGE_WAIT_MS);
+    writeTransaction(fn, options) {
       // Holding Kysely's connection keeps its own users of the write connection (jobs, migrations)
       // out of this transaction.
-      return kysely.connection().execute(async () => {
-        await beginImmediate(writer);
-        try {
-          const result = await fn(writeExec);
-          writer.exec("COMMIT");
-          localCommits++;
-          return result;
-        } catch (err) {
-          if (writer.inTransaction) writer.exec("ROLLBACK");
-          throw err;
-        }
-      });
+      const run = () =>
+        kysely.connection().execute(async () => {
+          await beginImmediate(writer);
+          try {
+            const result = await fn(writeExec);
+            writer.exec("COMMIT");
+            localCommits++;
+            return result;
+          } catch (err) {
+            if (writer.inTransaction) writer.exec("ROLLBACK");
+            throw err;
+          }
+        });
+      // The wait is outside Kysely's connection: other writes go on meanwhile. Tag writes, small,
+      // begin at once, without a promise more.
+      return options?.large ? checkpointer.caughtUp(LARGE_WAIT_MS).then(run) : run();
     },
     nonces,
     async close() {
