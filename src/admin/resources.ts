@@ -22,6 +22,10 @@ const bulkBody = z.strictObject({
   resources: z.array(z.unknown()).min(1).max(MAX_BULK),
 });
 const bulkEntries = z.array(resourceInputSchema);
+/** The whole body in one schema: for the message when its shape is wrong. */
+const bulkWhole = z.strictObject({
+  resources: z.array(resourceInputSchema).min(1).max(MAX_BULK),
+});
 /** Problems reported for one call, at most. */
 const MAX_PROBLEMS = 20;
 
@@ -63,7 +67,11 @@ async function validateBulk(
   body: unknown,
 ): Promise<{ resources: ResourceInput[]; message?: undefined } | { message: string }> {
   const shape = bulkBody.safeParse(body);
-  if (!shape.success) return { message: zodMessage(shape.error) };
+  if (!shape.success) {
+    // Checked whole, at once, as the message then names the entries' problems beside the shape's.
+    const whole = bulkWhole.safeParse(body);
+    return { message: zodMessage(whole.success ? shape.error : whole.error) };
+  }
   const entries = shape.data.resources;
   const resources: ResourceInput[] = [];
   const issues: z.core.$ZodIssue[] = [];

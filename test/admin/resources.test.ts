@@ -338,6 +338,14 @@ test("an invalid entry fails the whole call, naming its index and field", async 
     assert.equal(res.status, 400, JSON.stringify(body).slice(0, 100));
     assert.equal(res.body.error.code, "InvalidRequest");
   }
+  // A wrong shape and a wrong entry: the message names both.
+  const both = await server.admin("POST", "/admin/v1/resources", {
+    resources: [...good.slice(0, 2), { arn: 5 }],
+    extra: 1,
+  });
+  assert.equal(both.status, 400);
+  assert.match(both.body.error.message, /resources\[2\]\.arn/);
+  assert.match(both.body.error.message, /extra/);
   assert.equal((await listAll("")).length, before, "nothing was written");
 });
 
