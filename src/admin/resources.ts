@@ -23,9 +23,7 @@ const bulkBody = z.strictObject({
 });
 const bulkEntries = z.array(resourceInputSchema);
 /** The whole body in one schema: for the message when its shape is wrong. */
-const bulkWhole = z.strictObject({
-  resources: z.array(resourceInputSchema).min(1).max(MAX_BULK),
-});
+const bulkWhole = z.strictObject({ resources: bulkEntries.min(1).max(MAX_BULK) });
 /** Problems reported for one call, at most. */
 const MAX_PROBLEMS = 20;
 
