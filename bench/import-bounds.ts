@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { resolveImport } from "../src/domain/inventory.ts";
-import { encodeTags, toRow } from "../src/store/sql/rows.ts";
+import { encodeTags, RESOURCE_COLUMNS, resourceValues } from "../src/store/sql/rows.ts";
 import type { ResourceImport } from "../src/store/store.ts";
 import { importEntry } from "./inventory.ts";
 
@@ -100,8 +100,7 @@ function run(variant: string): { cpu: number; frames: number } {
     const conflict =
       hashName || noName ? "" : "ON CONFLICT (account_id, name) DO UPDATE SET tags_json = excluded.tags_json";
     const upsert =
-      db.prepare(`INSERT INTO resources (account_id, cloud, region, partition, service, resource_type,
-      resource_id, name, resource_group_id, state, tagged, tag_count, tags_json, name_hash)
+      db.prepare(`INSERT INTO resources (${RESOURCE_COLUMNS}, tagged, tag_count, tags_json, name_hash)
       VALUES ${rowMarks(CHUNK, COLUMNS)} ${conflict} RETURNING rid, name, region`);
     const tagInsert = db.prepare(
       scopeInt
@@ -131,23 +130,13 @@ function run(variant: string): { cpu: number; frames: number } {
         }
         const params: unknown[] = [];
         for (const item of chunk) {
-          const r = toRow(item.resource);
           const tags = item.tags ?? [];
           params.push(
-            r.account_id,
-            r.cloud,
-            r.region,
-            r.partition,
-            r.service,
-            r.resource_type,
-            r.resource_id,
-            r.name,
-            r.resource_group_id,
-            r.state,
+            ...resourceValues(item.resource),
             tags.length > 0 ? 1 : 0,
             tags.length,
             encodeTags(tags.map((t) => [t.key, t.value])),
-            nameHash(r.account_id, r.name),
+            nameHash(item.resource.accountId, item.resource.name),
           );
         }
         const rids = new Map<string, number>();

@@ -6,7 +6,7 @@ import type { AccountPolicy, ImportResult, ResourceImport } from "../store.ts";
 import { CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { ComplianceKeeper } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
-import { chunks, decodeTags, encodeTags, groupNames, toRow } from "./rows.ts";
+import { chunks, decodeTags, encodeTags, groupNames, RESOURCE_COLUMNS, resourceValues } from "./rows.ts";
 import { marks, rowMarks } from "./text.ts";
 
 const CHUNK = 500;
@@ -122,30 +122,17 @@ export async function importResources(
     });
     created += finals.filter((f) => !f.before).length;
 
-    const rows = finals.map(({ item, before, tags }) => {
-      const r = toRow(item.resource);
-      return [
-        r.account_id,
-        r.cloud,
-        r.region,
-        r.partition,
-        r.service,
-        r.resource_type,
-        r.resource_id,
-        r.name,
-        r.resource_group_id,
-        r.state,
-        (before?.tagged ?? 0) === 1 || tags.size > 0 ? 1 : 0,
-        tags.size,
-        encodeTags(tags),
-      ];
-    });
+    const rows = finals.map(({ item, before, tags }) => [
+      ...resourceValues(item.resource),
+      (before?.tagged ?? 0) === 1 || tags.size > 0 ? 1 : 0,
+      tags.size,
+      encodeTags(tags),
+    ]);
     // The stored row's own region and kind (a region-less ARN keeps the region it was first registered
     // in; a row stored by another version may have been classified otherwise): the counters and the
     // compliance record follow the row, as the tag writer's do.
     const upserted = await exec.query<Registered>(
-      `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type, resource_id, name,
-         resource_group_id, state, tagged, tag_count, tags_json)
+      `INSERT INTO resources (${RESOURCE_COLUMNS}, tagged, tag_count, tags_json)
        VALUES ${rowMarks(rows.length, 13)}
        ON CONFLICT (account_id, name) DO UPDATE SET
          resource_group_id = COALESCE(excluded.resource_group_id, resources.resource_group_id),

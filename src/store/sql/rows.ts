@@ -34,19 +34,24 @@ export function toRecord(row: Omit<ResourceRow, "tagged" | "tag_count" | "tags_j
   };
 }
 
-export function toRow(r: ResourceRecord) {
-  return {
-    account_id: r.accountId,
-    cloud: r.cloud,
-    region: r.region,
-    partition: r.partition,
-    service: r.service,
-    resource_type: r.resourceType,
-    resource_id: r.resourceId,
-    name: r.name,
-    resource_group_id: r.resourceGroupId,
-    state: r.state,
-  };
+/** The columns a resource is registered with, in the order of `resourceValues`. */
+export const RESOURCE_COLUMNS =
+  "account_id, cloud, region, partition, service, resource_type, resource_id, name, resource_group_id, state";
+
+/** A resource's values for `RESOURCE_COLUMNS`, in their order. */
+export function resourceValues(r: ResourceRecord): (string | null)[] {
+  return [
+    r.accountId,
+    r.cloud,
+    r.region,
+    r.partition,
+    r.service,
+    r.resourceType,
+    r.resourceId,
+    r.name,
+    r.resourceGroupId,
+    r.state,
+  ];
 }
 
 export function compareText(a: string, b: string): number {
