@@ -3,10 +3,17 @@ import type { TagChange, TagChangeResult } from "../store.ts";
 import { type CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { ComplianceKeeper } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
-import { decodeTags, encodeTags, RESOURCE_SELECT, type ResourceRow, toRecord } from "./rows.ts";
+import {
+  decodeTags,
+  encodeTags,
+  RESOURCE_COLUMNS,
+  RESOURCE_SELECT,
+  type ResourceRow,
+  resourceValues,
+  toRecord,
+} from "./rows.ts";
 
-const INSERT_RESOURCE = `INSERT INTO resources (account_id, cloud, region, partition, service, resource_type,
-  resource_id, name, resource_group_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const INSERT_RESOURCE = `INSERT INTO resources (${RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (account_id, name) DO NOTHING RETURNING ${RESOURCE_SELECT}`;
 const UPDATE_RESOURCE =
   "UPDATE resources SET tagged = ?, tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
@@ -93,19 +100,8 @@ export class TagWriter {
     if (!row) {
       if (!change.register)
         return { ok: false, kind: "ResourceNotFound", message: `resource ${name} not found` };
-      const r = change.resource;
-      [row] = await tx.query<ResourceRow>(INSERT_RESOURCE, [
-        accountId,
-        r.cloud,
-        r.region,
-        r.partition,
-        r.service,
-        r.resourceType,
-        r.resourceId,
-        name,
-        r.resourceGroupId,
-        r.state,
-      ]);
+      // In the account the change is applied for, as the lookup above.
+      [row] = await tx.query<ResourceRow>(INSERT_RESOURCE, resourceValues({ ...change.resource, accountId }));
       // Registered by a concurrent writer between the two statements: take its row, locked.
       if (!row) [row] = await tx.query<ResourceRow>(this.selectResource, [accountId, name]);
       if (!row) throw new Error(`resource ${name} vanished during registration`);
