@@ -25,9 +25,8 @@ import type { ResourceImport } from "../src/store/store.ts";
 import { importEntry } from "./inventory.ts";
 
 const n = Number(process.argv[2] ?? 1_000_000);
-const variants = (process.argv[3] ?? "today,hash-name,scope-int,hash-name+scope-int,no-name-index").split(
-  ",",
-);
+const ALL = "today,hash-name,scope-int,hash-name+scope-int,no-name-index,no-name-index+scope-int";
+const variants = (process.argv[3] ?? ALL).split(",");
 const CALL = 10_000;
 const CHUNK = 500;
 const COLUMNS = 14;
