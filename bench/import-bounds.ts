@@ -20,7 +20,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { resolveImport } from "../src/domain/inventory.ts";
-import { encodeTags, RESOURCE_COLUMNS, resourceValues } from "../src/store/sql/rows.ts";
+import {
+  encodeTags,
+  RESOURCE_COLUMN_COUNT,
+  RESOURCE_COLUMNS,
+  resourceValues,
+} from "../src/store/sql/rows.ts";
+import { marks, rowMarks } from "../src/store/sql/text.ts";
 import type { ResourceImport } from "../src/store/store.ts";
 import { importEntry } from "./inventory.ts";
 
@@ -29,7 +35,6 @@ const ALL = "today,hash-name,scope-int,hash-name+scope-int,no-name-index,no-name
 const variants = (process.argv[3] ?? ALL).split(",");
 const CALL = 10_000;
 const CHUNK = 500;
-const COLUMNS = 14;
 /** The writer connection's page cache, as in tagd (16 MiB), unless BOUNDS_CACHE_KIB says otherwise. */
 const CACHE_KIB = Number(process.env.BOUNDS_CACHE_KIB ?? 16_384);
 
@@ -51,9 +56,6 @@ function nameHash(accountId: string, name: string): number {
   }
   return (a >>> 0) * 2 ** 21 + ((b >>> 0) & 0x1fffff);
 }
-
-const rowMarks = (rows: number, cols: number) =>
-  Array.from({ length: rows }, () => `(${Array(cols).fill("?").join(",")})`).join(",");
 
 function run(variant: string): { cpu: number; frames: number } {
   const parts = new Set(variant.split("+"));
@@ -88,19 +90,19 @@ function run(variant: string): { cpu: number; frames: number } {
         : `CREATE TABLE tags (account_id TEXT NOT NULL, region TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
              rid INTEGER NOT NULL, PRIMARY KEY (account_id, region, key, value, rid)) WITHOUT ROWID`,
     );
-    const marks = Array(CHUNK).fill("?").join(",");
+    const names = marks(CHUNK);
     const existing = noName
       ? undefined
       : db.prepare(
           hashName
-            ? `SELECT account_id, name, tags_json FROM resources WHERE name_hash IN (${marks})`
-            : `SELECT account_id, name, tags_json FROM resources WHERE account_id = ? AND name IN (${marks})`,
+            ? `SELECT account_id, name, tags_json FROM resources WHERE name_hash IN (${names})`
+            : `SELECT account_id, name, tags_json FROM resources WHERE account_id = ? AND name IN (${names})`,
         );
     const conflict =
       hashName || noName ? "" : "ON CONFLICT (account_id, name) DO UPDATE SET tags_json = excluded.tags_json";
     const upsert =
       db.prepare(`INSERT INTO resources (${RESOURCE_COLUMNS}, tagged, tag_count, tags_json, name_hash)
-      VALUES ${rowMarks(CHUNK, COLUMNS)} ${conflict} RETURNING rid, name, region`);
+      VALUES ${rowMarks(CHUNK, RESOURCE_COLUMN_COUNT + 4)} ${conflict} RETURNING rid, name, region`);
     const tagInsert = db.prepare(
       scopeInt
         ? "INSERT INTO tags VALUES (?,?,?,?) ON CONFLICT DO NOTHING"

@@ -6,7 +6,15 @@ import type { AccountPolicy, ImportResult, ResourceImport } from "../store.ts";
 import { CounterDeltas, countedKind, deleteTagRows, TAG_INSERT, upsertRows } from "./bulk.ts";
 import type { ComplianceKeeper } from "./compliance.ts";
 import type { SqlExec } from "./engine.ts";
-import { chunks, decodeTags, encodeTags, groupNames, RESOURCE_COLUMNS, resourceValues } from "./rows.ts";
+import {
+  chunks,
+  decodeTags,
+  encodeTags,
+  groupNames,
+  RESOURCE_COLUMN_COUNT,
+  RESOURCE_COLUMNS,
+  resourceValues,
+} from "./rows.ts";
 import { marks, rowMarks } from "./text.ts";
 
 const CHUNK = 500;
@@ -133,7 +141,7 @@ export async function importResources(
     // compliance record follow the row, as the tag writer's do.
     const upserted = await exec.query<Registered>(
       `INSERT INTO resources (${RESOURCE_COLUMNS}, tagged, tag_count, tags_json)
-       VALUES ${rowMarks(rows.length, 13)}
+       VALUES ${rowMarks(rows.length, RESOURCE_COLUMN_COUNT + 3)}
        ON CONFLICT (account_id, name) DO UPDATE SET
          resource_group_id = COALESCE(excluded.resource_group_id, resources.resource_group_id),
          state = COALESCE(excluded.state, resources.state),

@@ -37,6 +37,7 @@ export function toRecord(row: Omit<ResourceRow, "tagged" | "tag_count" | "tags_j
 /** The columns a resource is registered with, in the order of `resourceValues`. */
 export const RESOURCE_COLUMNS =
   "account_id, cloud, region, partition, service, resource_type, resource_id, name, resource_group_id, state";
+export const RESOURCE_COLUMN_COUNT = RESOURCE_COLUMNS.split(",").length;
 
 /** A resource's values for `RESOURCE_COLUMNS`, in their order. */
 export function resourceValues(r: ResourceRecord): (string | null)[] {

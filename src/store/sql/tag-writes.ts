@@ -6,14 +6,16 @@ import type { SqlExec } from "./engine.ts";
 import {
   decodeTags,
   encodeTags,
+  RESOURCE_COLUMN_COUNT,
   RESOURCE_COLUMNS,
   RESOURCE_SELECT,
   type ResourceRow,
   resourceValues,
   toRecord,
 } from "./rows.ts";
+import { rowMarks } from "./text.ts";
 
-const INSERT_RESOURCE = `INSERT INTO resources (${RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const INSERT_RESOURCE = `INSERT INTO resources (${RESOURCE_COLUMNS}) VALUES ${rowMarks(1, RESOURCE_COLUMN_COUNT)}
   ON CONFLICT (account_id, name) DO NOTHING RETURNING ${RESOURCE_SELECT}`;
 const UPDATE_RESOURCE =
   "UPDATE resources SET tagged = ?, tag_count = ?, tags_json = ? WHERE account_id = ? AND rid = ?";
