@@ -25,6 +25,15 @@ const program = new Command()
       .default("1"),
   )
   .addOption(
+    new Option(
+      "--sqlite-wal-buffer <on|off>",
+      "SQLite: gather WAL writes with the native extension, when built",
+    )
+      .env("TAGD_SQLITE_WAL_BUFFER")
+      .choices(["on", "off"])
+      .default("on"),
+  )
+  .addOption(
     new Option("--log-level <level>", "log level")
       .env("TAGD_LOG_LEVEL")
       .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -40,6 +49,7 @@ async function main() {
     config?: string;
     databaseUrl?: string;
     workers: string;
+    sqliteWalBuffer: "on" | "off";
     logLevel: string;
   }>();
   const port = /^\d+$/.test(opts.port) ? Number(opts.port) : Number.NaN;
@@ -58,6 +68,7 @@ async function main() {
     databaseUrl: opts.databaseUrl,
     logger: { level: opts.logLevel },
     sharedFile: cluster.isWorker,
+    sqliteWalBuffer: opts.sqliteWalBuffer === "on",
   });
   if (!opts.config && (cluster.worker?.id ?? 1) === 1) {
     tagd.app.log.warn(

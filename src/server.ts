@@ -26,6 +26,7 @@ import { ecsProduct } from "./services/ecs/index.ts";
 import { kmsService } from "./services/kms/index.ts";
 import { taggingService } from "./services/tagging/index.ts";
 import { openStore } from "./store/open.ts";
+import { walBufferState } from "./store/sqlite/wal-buffer.ts";
 import type { TagStore } from "./store/store.ts";
 
 export interface ServerOptions {
@@ -47,6 +48,8 @@ export interface ServerOptions {
   reportLeaseMs?: number;
   /** SQLite: other processes of this tagd write the file too (a worker of `--workers`). */
   sharedFile?: boolean;
+  /** SQLite: gather WAL writes with the native extension when it was built (default true). */
+  sqliteWalBuffer?: boolean;
 }
 
 export interface Tagd {
@@ -170,6 +173,14 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
       return sendError(err, request, reply);
     },
   });
+  if (!options.databaseUrl) {
+    const wal = walBufferState();
+    if (wal?.active) app.log.info({ library: wal.library }, "SQLite WAL buffer loaded");
+    else
+      app.log.warn(
+        `SQLite WAL buffer off (${wal ? wal.reason : "--sqlite-wal-buffer off"}): every WAL page costs two system calls`,
+      );
+  }
   app.decorateRequest("facts", null as never);
   app.addHook("onRequest", (request, reply, done) => {
     // The routes name the dialect for sure; this is what a request failing before them is logged as.

@@ -12,6 +12,8 @@ export interface OpenStoreOptions {
   log?: Pick<FastifyBaseLogger, "warn">;
   /** SQLite: other processes write the file too (`--workers`). */
   sharedFile?: boolean;
+  /** SQLite: gather WAL writes with the native extension when it was built (default true). */
+  sqliteWalBuffer?: boolean;
 }
 
 /** PostgreSQL when a database URL is given, otherwise the embedded SQLite file under the data dir. */
@@ -28,5 +30,7 @@ export async function openStore(options: OpenStoreOptions): Promise<TagStore> {
       }),
     );
   }
-  return guardStore(openSqliteStore(options.dataDir, { sharedFile: options.sharedFile }));
+  return guardStore(
+    openSqliteStore(options.dataDir, { sharedFile: options.sharedFile, walBuffer: options.sqliteWalBuffer }),
+  );
 }

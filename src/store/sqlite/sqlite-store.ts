@@ -9,6 +9,7 @@ import type { SqlEngine, SqlExec } from "../sql/engine.ts";
 import type { DB } from "../sql/schema.ts";
 import { SqlTagStore } from "../sql/sql-store.ts";
 import { earliestNow, type NonceAsk, TurnBatch } from "../sql/turn-batch.ts";
+import { useWalBuffer } from "./wal-buffer.ts";
 
 export const SQLITE_FILE = "tagd.sqlite";
 /** Signature nonces, apart from the tag data (see SqlEngine.nonces). */
@@ -24,10 +25,15 @@ export const NONCE_FILE = "nonces.sqlite";
  */
 export function openSqliteStore(
   dataDir: string,
-  /** Other processes write the file too (`--workers`): see SqliteExec.checkVersion. */
-  options: { sharedFile?: boolean } = {},
+  options: {
+    /** Other processes write the file too (`--workers`): see SqliteExec.checkVersion. */
+    sharedFile?: boolean;
+    /** Load the WAL buffer (wal-buffer.ts) before opening, if this process has not yet (default true). */
+    walBuffer?: boolean;
+  } = {},
 ): SqlTagStore {
   mkdirSync(dataDir, { recursive: true });
+  if (options.walBuffer !== false) useWalBuffer();
   const file = join(dataDir, SQLITE_FILE);
   const writer = open(file, WRITER_CACHE_KIB);
   const readerDb = open(file, READER_CACHE_KIB);
