@@ -29,6 +29,8 @@ export interface SizeResult {
   rss?: { hwmBytes?: number; sampledMaxBytes: number; processes?: number };
   /** Set when this size stopped early (tagd failed to start, seeding failed). */
   error?: string;
+  /** SQLite: whether tagd ran with its WAL buffer (it warns at start when not: no C compiler, or off). */
+  walBuffer?: boolean;
 }
 
 export interface EngineResult {

@@ -301,6 +301,12 @@ async function measureSize(
     // The signer is checked before anything is measured: a 200 on an empty store.
     const probe = await tagd.call(TAGGING, "GetTagKeys", {});
     if (probe.status !== 200) throw new Error(`a signed GetTagKeys answered ${probe.status}: ${probe.body}`);
+    if (engine === "sqlite") {
+      // tagd warns at start, before it listens, when its WAL buffer is off (README: the SQLite WAL buffer).
+      const off = /SQLite WAL buffer off: ([^;"]*)/.exec(tagd.child.output());
+      size.walBuffer = !off;
+      if (off) log(`  !! tagd runs without its SQLite WAL buffer (${off[1]}): its writes are slower`);
+    }
 
     log(`[${engine} N=${fmtN(n)}] seeding through the admin bulk import`);
     size.import = await bulkImport(tagd, n, log, () => tagd.call(TAGGING, "GetTagKeys", {}));

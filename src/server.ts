@@ -178,7 +178,7 @@ export async function createServer(options: ServerOptions): Promise<Tagd> {
     if (wal?.active) app.log.info({ library: wal.library }, "SQLite WAL buffer loaded");
     else
       app.log.warn(
-        `SQLite WAL buffer off (${wal ? wal.reason : "--sqlite-wal-buffer off"}): every WAL page costs two system calls`,
+        `SQLite WAL buffer off: ${wal ? wal.reason : "--sqlite-wal-buffer off"}; every WAL page costs two system calls`,
       );
   }
   app.decorateRequest("facts", null as never);

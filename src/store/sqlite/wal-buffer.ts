@@ -26,7 +26,7 @@ export function useWalBuffer(): WalBufferState {
   if (!existsSync(WAL_BUFFER_LIBRARY)) {
     state = {
       active: false,
-      reason: `${WAL_BUFFER_LIBRARY} was not built (npm ci builds it with a C compiler)`,
+      reason: `${WAL_BUFFER_LIBRARY} was not built: npm ci builds it with a C compiler`,
     };
     return state;
   }
