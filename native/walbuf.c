@@ -63,6 +63,11 @@ static int wb_flush(WbFile *f) {
   return rc;
 }
 
+/* A WAL's held bytes go out before the real file is asked anything about its contents. */
+static int wb_settle(WbFile *f) {
+  return f->isWal ? wb_flush(f) : SQLITE_OK;
+}
+
 static int wb_flush_wal_of(WbFile *db) {
   return db->wal ? wb_flush(db->wal) : SQLITE_OK;
 }
@@ -84,11 +89,8 @@ static int wb_close(sqlite3_file *file) {
 
 static int wb_read(sqlite3_file *file, void *out, int amount, sqlite3_int64 offset) {
   WbFile *f = (WbFile *)file;
-  if (f->isWal) {
-    int rc = wb_flush(f);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return f->real->pMethods->xRead(f->real, out, amount, offset);
+  int rc = wb_settle(f);
+  return rc != SQLITE_OK ? rc : f->real->pMethods->xRead(f->real, out, amount, offset);
 }
 
 static int wb_write(sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset) {
@@ -137,29 +139,20 @@ static int wb_write(sqlite3_file *file, const void *data, int amount, sqlite3_in
 
 static int wb_truncate(sqlite3_file *file, sqlite3_int64 size) {
   WbFile *f = (WbFile *)file;
-  if (f->isWal) {
-    int rc = wb_flush(f);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return f->real->pMethods->xTruncate(f->real, size);
+  int rc = wb_settle(f);
+  return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
 }
 
 static int wb_sync(sqlite3_file *file, int flags) {
   WbFile *f = (WbFile *)file;
-  if (f->isWal) {
-    int rc = wb_flush(f);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return f->real->pMethods->xSync(f->real, flags);
+  int rc = wb_settle(f);
+  return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
 }
 
 static int wb_file_size(sqlite3_file *file, sqlite3_int64 *size) {
   WbFile *f = (WbFile *)file;
-  if (f->isWal) {
-    int rc = wb_flush(f);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return f->real->pMethods->xFileSize(f->real, size);
+  int rc = wb_settle(f);
+  return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
 }
 
 static int wb_lock(sqlite3_file *file, int level) {
@@ -179,11 +172,8 @@ static int wb_check_reserved_lock(sqlite3_file *file, int *out) {
 
 static int wb_file_control(sqlite3_file *file, int op, void *arg) {
   WbFile *f = (WbFile *)file;
-  if (f->isWal) {
-    int rc = wb_flush(f);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return f->real->pMethods->xFileControl(f->real, op, arg);
+  int rc = wb_settle(f);
+  return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
 }
 
 static int wb_sector_size(sqlite3_file *file) {
@@ -228,11 +218,8 @@ static int wb_fetch(sqlite3_file *file, sqlite3_int64 offset, int amount, void *
   WbFile *f = (WbFile *)file;
   *out = 0;
   if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
-  if (f->isWal) {
-    int rc = wb_flush(f);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return f->real->pMethods->xFetch(f->real, offset, amount, out);
+  int rc = wb_settle(f);
+  return rc != SQLITE_OK ? rc : f->real->pMethods->xFetch(f->real, offset, amount, out);
 }
 
 static int wb_unfetch(sqlite3_file *file, sqlite3_int64 offset, void *page) {
