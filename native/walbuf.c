@@ -6,7 +6,7 @@
  * changes ~8 pages at random places, so a TagResources request cost ~16 system calls, and the commit
  * was a fifth of the event loop's time (perf, 2 vCPUs under KVM, where a system call is dear). This
  * shim keeps the frames of a WAL in a buffer while they are contiguous and hands them to the real file
- * in one write: at the end of each commit frame (its page written), before anything reads, syncs,
+ * in a few large writes (pieces of WB_MAX_WRITE): at the end of each commit frame (its page written), before anything reads, syncs,
  * sizes, truncates or closes the WAL, when a write is not contiguous, when the buffer is full, and
  * before the database's shared-memory index is changed (xShmBarrier, xShmLock): other connections
  * find frames only through that index, after the commit, so they never look for a frame still held
@@ -24,7 +24,7 @@ SQLITE_EXTENSION_INIT1
 #include <string.h>
 
 #define WB_FRAME_HEADER 24
-/* Flushed when it would grow past this: ~250 frames, an import call's commit in ~70 writes. */
+/* Written out when it would grow past this (~250 frames): a TagResources batch's commit fits. */
 #define WB_MAX_BUFFER (1 << 20)
 /* The unix VFS writes at most 0x1ffff bytes per call (seekAndWrite masks the length with it). */
 #define WB_MAX_WRITE (1 << 16)
